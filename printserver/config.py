@@ -1,0 +1,229 @@
+"""Configuration: TOML in, frozen and validated objects out; every error names its key.
+
+With no file at all the embedded default applies: one printer, AE title PRINTSCP, port 11112,
+films written as PDFs under ./films.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from printserver.errors import ConfigError
+from printserver.layout import FORMAT_KINDS, load_layouts
+
+ALL_MAGNIFICATION_TYPES = ("REPLICATE", "BILINEAR", "CUBIC", "NONE")
+ALL_MEDIUM_TYPES = ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM")
+PRINTER_STATUSES = ("NORMAL", "WARNING", "FAILURE")
+_AE_RE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # PS3.5 AE: 16 chars, no backslash
+
+
+@dataclass(frozen=True)
+class PrinterProfile:
+    """One virtual printer: its identity, what it can print (capabilities) and its defaults."""
+
+    ae_title: str = "PRINTSCP"
+    # Identity reported by Printer N-GET
+    printer_name: str = "printserver"
+    manufacturer: str = "printserver"
+    model_name: str = "Virtual Film Printer"
+    serial_number: str = "0001"
+    software_versions: str = ""
+    calibration_date: str = ""
+    calibration_time: str = ""
+    printer_status: str = "NORMAL"
+    printer_status_info: str = "NORMAL"
+    # Capabilities (values outside them are refused with 0106)
+    film_sizes: tuple[str, ...] = (
+        "8INX10IN", "8_5INX11IN", "10INX12IN", "10INX14IN", "11INX14IN", "11INX17IN",
+        "14INX14IN", "14INX17IN", "24CMX24CM", "24CMX30CM", "A4", "A3",
+    )  # fmt: skip
+    display_format_kinds: tuple[str, ...] = FORMAT_KINDS
+    max_image_boxes: int = 100
+    medium_types: tuple[str, ...] = ALL_MEDIUM_TYPES
+    film_destinations: tuple[str, ...] = ("MAGAZINE", "PROCESSOR")
+    bins: int = 4
+    magnification_types: tuple[str, ...] = ALL_MAGNIFICATION_TYPES
+    smoothing_types: tuple[str, ...] = ("SMOOTH", "MEDIUM", "SHARP")
+    min_density_range: tuple[int, int] = (10, 50)  # hundredths of OD
+    max_density_range: tuple[int, int] = (150, 400)
+    supports_12_bit: bool = True
+    session_print: bool = True  # film session N-ACTION (collation)
+    max_copies: int = 99
+    max_image_pixels: int = 25_000_000  # Rows x Columns of one image box
+    resolution_dpi: dict[str, int] = field(default_factory=lambda: {"STANDARD": 300, "HIGH": 600})
+    # Defaults used when the SCU does not say
+    default_film_size: str = "14INX17IN"
+    default_orientation: str = "PORTRAIT"
+    default_medium_type: str = "BLUE FILM"
+    default_film_destination: str = "MAGAZINE"
+    default_print_priority: str = "MED"
+    default_magnification_type: str = "CUBIC"
+    default_smoothing_type: str = ""
+    default_border_density: str = "BLACK"
+    default_empty_image_density: str = "BLACK"
+    default_min_density: int = 20
+    default_max_density: int = 300
+    default_trim: str = "NO"
+    default_resolution_id: str = "STANDARD"
+    default_illumination: int = 2000
+    default_reflected_ambient_light: int = 10
+    # Outputs
+    pdf_dir: str = "films"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "0.0.0.0"
+    port: int = 11112
+    spool_dir: str = "spool"
+    workers: int = 2
+    max_pdu: int = 65536
+    network_timeout: float = 60.0
+    dimse_timeout: float = 60.0
+    max_associations: int = 32
+    layouts_dir: str | None = None
+    printers: tuple[PrinterProfile, ...] = (PrinterProfile(),)
+
+    def printer(self, ae_title: str) -> PrinterProfile | None:
+        return next((p for p in self.printers if p.ae_title == ae_title), None)
+
+
+def _check(cond: bool, key: str, message: str) -> None:
+    if not cond:
+        raise ConfigError(f"{key}: {message}")
+
+
+def _coerce(cls: type, data: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Type-check a TOML table against a dataclass's field defaults; unknown keys are errors."""
+    known = {f.name: f for f in fields(cls)}
+    defaults = cls()
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        _check(key in known, name, f"unknown key (known: {', '.join(sorted(known))})")
+        default = getattr(defaults, key)
+        if isinstance(default, bool):
+            _check(isinstance(value, bool), name, "must be true or false")
+        elif isinstance(default, int):
+            _check(isinstance(value, int) and not isinstance(value, bool), name, "must be an integer")
+        elif isinstance(default, float):
+            _check(isinstance(value, int | float), name, "must be a number")
+            value = float(value)
+        elif isinstance(default, str) or (default is None and key.endswith("_dir")):
+            _check(isinstance(value, str), name, "must be a string")
+        elif isinstance(default, tuple):
+            _check(isinstance(value, list), name, "must be a list")
+            value = tuple(value)
+        elif isinstance(default, dict):
+            _check(isinstance(value, dict), name, "must be a table")
+        out[key] = value
+    return out
+
+
+def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> None:
+    _check(bool(_AE_RE.match(p.ae_title)) and p.ae_title.strip() == p.ae_title, f"{key}.ae_title",
+           f"'{p.ae_title}' is not a valid AE title (1-16 characters, no backslash, no edge spaces)")
+    _check(p.printer_status in PRINTER_STATUSES, f"{key}.printer_status", f"must be one of {PRINTER_STATUSES}")
+    for size in p.film_sizes:
+        _check(size in sizes, f"{key}.film_sizes", f"'{size}' is not defined in layouts (known: {', '.join(sizes)})")
+    _check(p.default_film_size in p.film_sizes, f"{key}.default_film_size", "must be one of film_sizes")
+    for kind in p.display_format_kinds:
+        _check(kind in FORMAT_KINDS, f"{key}.display_format_kinds", f"'{kind}' is not one of {FORMAT_KINDS}")
+    for mag in p.magnification_types:
+        _check(mag in ALL_MAGNIFICATION_TYPES, f"{key}.magnification_types", f"'{mag}' is not a Magnification Type")
+    _check(p.default_magnification_type in p.magnification_types, f"{key}.default_magnification_type",
+           "must be one of magnification_types")
+    _check(p.default_smoothing_type in ("", *p.smoothing_types), f"{key}.default_smoothing_type",
+           "must be empty or one of smoothing_types")
+    for medium in p.medium_types:
+        _check(medium in ALL_MEDIUM_TYPES, f"{key}.medium_types", f"'{medium}' is not a Medium Type")
+    _check(p.default_medium_type in p.medium_types, f"{key}.default_medium_type", "must be one of medium_types")
+    _check(p.default_orientation in ("PORTRAIT", "LANDSCAPE"), f"{key}.default_orientation",
+           "must be PORTRAIT or LANDSCAPE")
+    _check(p.default_print_priority in ("HIGH", "MED", "LOW"), f"{key}.default_print_priority",
+           "must be HIGH, MED or LOW")
+    for name in ("min_density_range", "max_density_range"):
+        rng = getattr(p, name)
+        _check(len(rng) == 2 and all(isinstance(v, int) for v in rng) and 0 <= rng[0] <= rng[1],
+               f"{key}.{name}", "must be [low, high] in hundredths of OD")
+    lo, hi = p.min_density_range
+    _check(lo <= p.default_min_density <= hi, f"{key}.default_min_density", "must lie in min_density_range")
+    lo, hi = p.max_density_range
+    _check(lo <= p.default_max_density <= hi, f"{key}.default_max_density", "must lie in max_density_range")
+    _check(p.default_min_density < p.default_max_density, f"{key}.default_min_density",
+           "must be below default_max_density")
+    for name in ("default_border_density", "default_empty_image_density"):
+        value = getattr(p, name)
+        _check(value in ("BLACK", "WHITE") or value.isdigit(), f"{key}.{name}",
+               "must be BLACK, WHITE or hundredths of OD")
+    _check(p.default_trim in ("YES", "NO"), f"{key}.default_trim", "must be YES or NO")
+    for rid, dpi in p.resolution_dpi.items():
+        _check(rid in ("STANDARD", "HIGH"), f"{key}.resolution_dpi", f"'{rid}' is not STANDARD or HIGH")
+        _check(isinstance(dpi, int) and 50 <= dpi <= 1200, f"{key}.resolution_dpi.{rid}", "must be 50..1200 dpi")
+    _check(p.default_resolution_id in p.resolution_dpi, f"{key}.default_resolution_id",
+           "must be a key of resolution_dpi")
+    for name in ("max_image_boxes", "max_copies", "max_image_pixels", "default_illumination"):
+        _check(getattr(p, name) > 0, f"{key}.{name}", "must be positive")
+    _check(p.bins >= 0, f"{key}.bins", "must not be negative")
+    _check(bool(p.pdf_dir), f"{key}.pdf_dir", "must name a folder")
+
+
+def from_dict(data: dict[str, Any], base: Path | None = None) -> ServerConfig:
+    """Build and validate a ServerConfig from parsed TOML; relative folders resolve against `base`."""
+    server = dict(data.get("server", {}))
+    _check(isinstance(data.get("server", {}), dict), "server", "must be a table")
+    unknown = set(data) - {"server", "printer"}
+    _check(not unknown, ", ".join(sorted(unknown)), "unknown top-level key (known: server, printer)")
+    _check("printers" not in server, "server.printers", "printers are [[printer]] tables, not a server key")
+    kwargs = _coerce(ServerConfig, server, "server.")
+    config = ServerConfig(**kwargs)
+    raw_printers = data.get("printer", [{}])
+    _check(isinstance(raw_printers, list) and len(raw_printers) >= 1, "printer",
+           "must be a list of [[printer]] tables with at least one printer")
+    printers = []
+    for i, raw in enumerate(raw_printers):
+        _check(isinstance(raw, dict), f"printer[{i}]", "must be a table")
+        fields_ = _coerce(PrinterProfile, raw, f"printer[{i}].")
+        for name in ("min_density_range", "max_density_range"):
+            if name in fields_:
+                fields_[name] = tuple(fields_[name])
+        printers.append(PrinterProfile(**fields_))
+    config = validated(replace(config, printers=tuple(printers)))
+    if base is not None:
+        printers = [replace(p, pdf_dir=str(base / p.pdf_dir)) for p in config.printers]
+        layouts = str(base / config.layouts_dir) if config.layouts_dir else None
+        config = replace(config, printers=tuple(printers), spool_dir=str(base / config.spool_dir),
+                         layouts_dir=layouts)
+    return config
+
+
+def validated(config: ServerConfig) -> ServerConfig:
+    """Check a whole configuration (also after command-line overrides); errors name the key."""
+    _check(0 < config.port < 65536, "server.port", "must be 1..65535")
+    _check(1 <= config.workers <= 64, "server.workers", "must be 1..64")
+    _check(config.max_pdu == 0 or config.max_pdu >= 4096, "server.max_pdu", "must be 0 (unlimited) or >= 4096")
+    sizes = load_layouts(config.layouts_dir).film_sizes
+    for i, profile in enumerate(config.printers):
+        _validate_printer(profile, f"printer[{i}]", sizes)
+    titles = [p.ae_title for p in config.printers]
+    dupes = sorted({t for t in titles if titles.count(t) > 1})
+    _check(not dupes, "printer.ae_title", f"AE titles must be unique, repeated: {', '.join(dupes)}")
+    return config
+
+
+def load(path: str | Path | None) -> ServerConfig:
+    """The config file, or the embedded default when `path` is None."""
+    if path is None:
+        return from_dict({})
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    return from_dict(data, base=p.resolve().parent)

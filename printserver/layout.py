@@ -1,0 +1,133 @@
+"""Film geometry: Image Display Format parsing, film sizes and image box rectangles, in millimetres.
+
+Pure data and arithmetic, shared by the model (validation, box count) and the renderer (placement).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+FORMAT_KINDS = ("STANDARD", "ROW", "COL")
+ORIENTATIONS = ("PORTRAIT", "LANDSCAPE")
+MM_PER_INCH = 25.4
+
+
+@dataclass(frozen=True)
+class DisplayFormat:
+    """A parsed Image Display Format (2010,0010): STANDARD\\C,R, ROW\\R1,R2,.. or COL\\C1,C2,.."""
+
+    kind: str
+    counts: tuple[int, ...]
+
+    @property
+    def box_count(self) -> int:
+        if self.kind == "STANDARD":
+            return self.counts[0] * self.counts[1]
+        return sum(self.counts)
+
+    def __str__(self) -> str:
+        return f"{self.kind}\\{','.join(map(str, self.counts))}"
+
+
+def parse_display_format(value: str, max_boxes: int = 1000) -> DisplayFormat:
+    """Parse and check an Image Display Format; ValueError says what is wrong."""
+    text = value.strip()
+    kind, sep, params = text.partition("\\")
+    if not sep:
+        raise ValueError(f"'{text}' has no '\\' between the format name and its parameters")
+    if kind not in FORMAT_KINDS:
+        raise ValueError(f"format '{kind}' is not supported (supported: {', '.join(FORMAT_KINDS)})")
+    try:
+        counts = tuple(int(p) for p in params.split(","))
+    except ValueError:
+        raise ValueError(f"parameters '{params}' are not comma-separated integers") from None
+    if kind == "STANDARD" and len(counts) != 2:
+        raise ValueError(f"STANDARD needs exactly two parameters C,R, got '{params}'")
+    if any(c < 1 for c in counts):
+        raise ValueError(f"every count must be at least 1, got '{params}'")
+    fmt = DisplayFormat(kind, counts)
+    if fmt.box_count > max_boxes:
+        raise ValueError(f"{fmt.box_count} image boxes exceed the printer's maximum of {max_boxes}")
+    return fmt
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A rectangle on the film in millimetres, origin top-left, y downwards."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+def box_rects(fmt: DisplayFormat, width: float, height: float, margin: float, gap: float) -> list[Rect]:
+    """Image box rectangles in Image Box Position order (PS3.3 C.13.5.1).
+
+    STANDARD and ROW number row by row (left to right, then down); COL numbers column by column
+    (top to bottom, then right).
+    """
+    area_w = width - 2 * margin
+    area_h = height - 2 * margin
+
+    def split(start: float, length: float, n: int) -> list[tuple[float, float]]:
+        size = (length - gap * (n - 1)) / n
+        return [(start + i * (size + gap), size) for i in range(n)]
+
+    rects: list[Rect] = []
+    if fmt.kind == "STANDARD":
+        columns, rows = fmt.counts
+        for y, h in split(margin, area_h, rows):
+            rects.extend(Rect(x, y, w, h) for x, w in split(margin, area_w, columns))
+    elif fmt.kind == "ROW":
+        for (y, h), n in zip(split(margin, area_h, len(fmt.counts)), fmt.counts, strict=True):
+            rects.extend(Rect(x, y, w, h) for x, w in split(margin, area_w, n))
+    else:  # COL
+        for (x, w), n in zip(split(margin, area_w, len(fmt.counts)), fmt.counts, strict=True):
+            rects.extend(Rect(x, y, w, h) for y, h in split(margin, area_h, n))
+    return rects
+
+
+@dataclass(frozen=True)
+class LayoutData:
+    film_sizes: dict[str, tuple[float, float]]
+    margin_mm: float
+    gap_mm: float
+
+
+def builtin_layouts_dir() -> Path:
+    """layouts/ ships inside the wheel as printserver/layouts; a source checkout has it at the root."""
+    packaged = Path(__file__).parent / "layouts"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "layouts"
+
+
+@cache
+def load_layouts(extra_dir: str | None = None) -> LayoutData:
+    """Built-in layout data, overlaid by an admin's folder of the same TOML files."""
+    sizes: dict[str, tuple[float, float]] = {}
+    geometry: dict[str, float] = {}
+    dirs = [builtin_layouts_dir()] + ([Path(extra_dir)] if extra_dir else [])
+    for folder in dirs:
+        path = folder / "film_sizes.toml"
+        if not path.is_file():
+            continue
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for name, dims in data.get("film_sizes", {}).items():
+            if not (isinstance(dims, list) and len(dims) == 2 and all(float(d) > 0 for d in dims)):
+                raise ValueError(f"{path}: film_sizes.{name} must be [width_mm, height_mm]")
+            sizes[name] = (float(dims[0]), float(dims[1]))
+        geometry.update(data.get("geometry", {}))
+    return LayoutData(sizes, float(geometry.get("margin_mm", 4.0)), float(geometry.get("gap_mm", 2.0)))
+
+
+def film_dimensions(film_size_id: str, orientation: str, layouts: LayoutData) -> tuple[float, float]:
+    """(width, height) in mm as the film is viewed: LANDSCAPE turns the portrait film."""
+    w, h = layouts.film_sizes[film_size_id]
+    return (h, w) if orientation == "LANDSCAPE" else (w, h)
+
+
+def mm_to_px(mm: float, dpi: int) -> int:
+    return round(mm * dpi / MM_PER_INCH)

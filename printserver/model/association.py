@@ -1,0 +1,393 @@
+"""One association's Print Management state: routes each request, enforces the lifecycle rules.
+
+Rules (PS3.4 H.4, digest §2): one film session per association and before any film box; only the
+last created film box can be set or printed; a new film box while one is unprinted needs film
+session printing (else C616); Print snapshots the hierarchy into a PrintJob the caller spools.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from printserver import uids
+from printserver.config import PrinterProfile
+from printserver.errors import PrintError
+from printserver.layout import LayoutData, film_dimensions, parse_display_format
+from printserver.model import attributes as A
+from printserver.model.job import FilmJob, ImageBoxJob, PrintJob
+from printserver.model.messages import Op, Request, Response
+from printserver.model.objects import FilmBox, FilmSession, ImageBox
+from printserver.model.pixels import parse_grayscale_item
+from printserver.model.printer import printer_attributes
+from printserver.status import Category, Status
+
+log = logging.getLogger(__name__)
+
+PRINT_ACTION = 1  # Action Type ID of Print (PS3.4 H.4.1.2.4, H.4.2.2.4)
+
+#: Film box attributes echoed in N-CREATE / N-SET responses (the values actually used).
+FILM_BOX_ECHO = (
+    "ImageDisplayFormat", "FilmOrientation", "FilmSizeID", "MagnificationType", "SmoothingType",
+    "BorderDensity", "EmptyImageDensity", "MinDensity", "MaxDensity", "Trim", "ConfigurationInformation",
+    "RequestedResolutionID", "Illumination", "ReflectedAmbientLight",
+)  # fmt: skip
+FILM_SESSION_ECHO = (
+    "NumberOfCopies", "PrintPriority", "MediumType", "FilmDestination", "FilmSessionLabel", "OwnerID",
+)  # fmt: skip
+
+
+def _pick_warning(warnings: list[Status]) -> Status:
+    """One status per response: a print-specific warning outranks the generic attribute-list one."""
+    specific = [w for w in warnings if w >= 0xB000]
+    if specific:
+        return specific[0]
+    return warnings[0] if warnings else Status.SUCCESS
+
+
+def _dataset(values: dict[str, Any], keywords: tuple[str, ...]) -> Dataset:
+    ds = Dataset()
+    for kw in keywords:
+        value = values.get(kw)
+        if value is not None and value != "":
+            setattr(ds, kw, value)
+    return ds
+
+
+class PrintAssociation:
+    """The SCP side of Print Management for one association: `handle(Request) -> Response`."""
+
+    def __init__(
+        self,
+        profile: PrinterProfile,
+        layouts: LayoutData,
+        *,
+        calling_ae: str = "",
+        called_ae: str = "",
+        clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+    ) -> None:
+        self.profile = profile
+        self.layouts = layouts
+        self.calling_ae = calling_ae
+        self.called_ae = called_ae or profile.ae_title
+        self.clock = clock
+        self.film_session: FilmSession | None = None
+        self._instances: dict[str, tuple[str, Any]] = {}
+        self._films_printed = 0
+        self._routes: dict[tuple[str, Op], Callable[[Request], Response]] = {
+            (uids.BASIC_FILM_SESSION, Op.N_CREATE): self._film_session_create,
+            (uids.BASIC_FILM_SESSION, Op.N_SET): self._film_session_set,
+            (uids.BASIC_FILM_SESSION, Op.N_ACTION): self._film_session_action,
+            (uids.BASIC_FILM_SESSION, Op.N_DELETE): self._film_session_delete,
+            (uids.BASIC_FILM_BOX, Op.N_CREATE): self._film_box_create,
+            (uids.BASIC_FILM_BOX, Op.N_SET): self._film_box_set,
+            (uids.BASIC_FILM_BOX, Op.N_ACTION): self._film_box_action,
+            (uids.BASIC_FILM_BOX, Op.N_DELETE): self._film_box_delete,
+            (uids.BASIC_GRAYSCALE_IMAGE_BOX, Op.N_SET): self._image_box_set,
+            (uids.PRINTER, Op.N_GET): self._printer_get,
+        }
+
+    # --- entry point -------------------------------------------------------------------------------
+
+    def handle(self, req: Request) -> Response:
+        try:
+            rsp = self._dispatch(req)
+        except PrintError as exc:
+            rsp = Response(exc.status, error_comment=exc.comment,
+                           offending_elements=(exc.offending,) if exc.offending is not None else ())
+        if rsp.status.category is not Category.SUCCESS:
+            level = logging.WARNING if rsp.status.category is Category.FAILURE else logging.INFO
+            log.log(level, "%s %s %s from %s: 0x%04X %s%s", req.op.value, _class_name(req.sop_class_uid),
+                    req.sop_instance_uid or "", self.calling_ae, rsp.status, rsp.status.text,
+                    f" - {rsp.error_comment}" if rsp.error_comment else "")
+        return rsp
+
+    def release(self) -> None:
+        """Association released or aborted: the implicit N-DELETE of everything it created."""
+        self.film_session = None
+        self._instances.clear()
+
+    def _dispatch(self, req: Request) -> Response:
+        allowed = uids.META_MEMBERS.get(req.context_sop_class_uid, frozenset({req.context_sop_class_uid}))
+        if req.sop_class_uid not in allowed:
+            raise PrintError(Status.NO_SUCH_SOP_CLASS,
+                             f"SOP Class {req.sop_class_uid} is not supported on the presentation context of "
+                             f"{_class_name(req.context_sop_class_uid)}")
+        if req.sop_instance_uid is not None and not uids.is_valid_uid(req.sop_instance_uid):
+            raise PrintError(Status.INVALID_OBJECT_INSTANCE,
+                             f"SOP Instance UID '{req.sop_instance_uid[:80]}' is not a valid UID")
+        route = self._routes.get((req.sop_class_uid, req.op))
+        if route is None:
+            raise PrintError(Status.UNRECOGNIZED_OPERATION,
+                             f"{req.op.value} is not an operation of {_class_name(req.sop_class_uid)}")
+        return route(req)
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def _lookup(self, req: Request) -> Any:
+        uid = req.sop_instance_uid
+        if not uid or uid not in self._instances:
+            raise PrintError(Status.NO_SUCH_OBJECT_INSTANCE,
+                             f"{_class_name(req.sop_class_uid)} {uid or '(none)'} does not exist on this association")
+        cls, obj = self._instances[uid]
+        if cls != req.sop_class_uid:
+            raise PrintError(Status.CLASS_INSTANCE_CONFLICT,
+                             f"{uid} is a {_class_name(cls)}, not a {_class_name(req.sop_class_uid)}")
+        return obj
+
+    def _new_instance_uid(self, req: Request) -> str:
+        uid = req.sop_instance_uid
+        if uid is None:
+            return uids.new_uid()
+        if uid in self._instances:
+            raise PrintError(Status.DUPLICATE_SOP_INSTANCE, f"SOP Instance {uid} already exists on this association")
+        return uid
+
+    def _last_film_box(self, req: Request) -> FilmBox:
+        box = self._lookup(req)
+        assert self.film_session is not None
+        if self.film_session.film_boxes[-1] is not box:
+            raise PrintError(Status.PROCESSING_FAILURE,
+                             f"film box {box.sop_instance_uid} is not the last created film box: "
+                             "only the last one can be changed or printed (PS3.4 H.4.2)")
+        return box
+
+    @staticmethod
+    def _require_no_data(req: Request, what: str) -> None:
+        if req.dataset is not None and len(req.dataset):
+            first = next(iter(req.dataset)).tag
+            raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{what} takes no attributes, got {A.tag_name(first)}", first)
+
+    def _require_print_action(self, req: Request) -> None:
+        if req.action_type_id != PRINT_ACTION:
+            raise PrintError(Status.NO_SUCH_ACTION_TYPE,
+                             f"Action Type ID {req.action_type_id} is not defined; only 1 (Print) is")
+        self._require_no_data(req, "N-ACTION Print")
+
+    # --- Film Session ------------------------------------------------------------------------------
+
+    def _film_session_create(self, req: Request) -> Response:
+        if self.film_session is not None:
+            raise PrintError(Status.DUPLICATE_SOP_INSTANCE,
+                             f"a film session ({self.film_session.sop_instance_uid}) already exists: "
+                             "one film session per association")
+        uid = self._new_instance_uid(req)
+        v = A.validate(req.dataset, A.FILM_SESSION, self.profile, where="Film Session N-CREATE", creating=True)
+        self.film_session = FilmSession(uid, v.values)
+        self._instances[uid] = (uids.BASIC_FILM_SESSION, self.film_session)
+        return Response(_pick_warning(v.warnings), _dataset(v.values, FILM_SESSION_ECHO),
+                        created_instance_uid=None if req.sop_instance_uid else uid,
+                        attribute_identifiers=tuple(v.ignored))
+
+    def _film_session_set(self, req: Request) -> Response:
+        session: FilmSession = self._lookup(req)
+        v = A.validate(req.dataset, A.FILM_SESSION, self.profile, where="Film Session N-SET", creating=False,
+                       settable=A.FILM_SESSION_SETTABLE)
+        session.attributes.update(v.values)
+        return Response(_pick_warning(v.warnings), _dataset(v.values, FILM_SESSION_ECHO),
+                        attribute_identifiers=tuple(v.ignored))
+
+    def _film_session_delete(self, req: Request) -> Response:
+        self._lookup(req)
+        self._require_no_data(req, "N-DELETE")
+        self.release()
+        return Response(Status.SUCCESS)
+
+    def _film_session_action(self, req: Request) -> Response:
+        session: FilmSession = self._lookup(req)
+        self._require_print_action(req)
+        if not session.film_boxes:
+            raise PrintError(Status.NO_FILM_BOX, "film session has no film box to print")
+        if not self.profile.session_print:
+            # Without collation only the (single, by C616) unprinted film box can be printed.
+            boxes = [b for b in session.film_boxes if not b.printed and b.has_image]
+            status = Status.COLLATION_NOT_SUPPORTED
+        else:
+            boxes = [b for b in session.film_boxes if b.has_image]
+            status = Status.SUCCESS
+        if not boxes:
+            return Response(Status.EMPTY_PAGE_FILM_SESSION,
+                            error_comment="no film box of the session holds an image: nothing printed")
+        skipped = len(session.film_boxes) - len(boxes)
+        rsp = Response(status, job=self._snapshot(session, boxes))
+        if skipped:
+            rsp.notes.append(f"{skipped} film box(es) without images not printed")
+        return rsp
+
+    # --- Film Box ----------------------------------------------------------------------------------
+
+    def _film_box_create(self, req: Request) -> Response:
+        where = "Film Box N-CREATE"
+        v = A.validate(req.dataset, A.FILM_BOX, self.profile, where=where, creating=True)
+        session = self.film_session
+        ref = v.values["ReferencedFilmSessionSequence"]
+        ref_uid = ref[0].get("ReferencedSOPInstanceUID") if len(ref) == 1 else None
+        if session is None or len(ref) != 1 or ref_uid != session.sop_instance_uid:
+            why = ("no film session exists on this association" if session is None
+                   else f"must hold one item referencing film session {session.sop_instance_uid}")
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{where}: ReferencedFilmSessionSequence {why}",
+                             0x20100500)
+        ref_class = ref[0].get("ReferencedSOPClassUID")
+        if ref_class not in (None, "", uids.BASIC_FILM_SESSION):
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"{where}: ReferencedFilmSessionSequence names class {ref_class}, "
+                             f"not Basic Film Session", 0x20100500)
+        if not self.profile.session_print and any(not b.printed for b in session.film_boxes):
+            raise PrintError(Status.UNPRINTED_FILM_BOX_EXISTS,
+                             "the previous film box is not printed and this printer does not print film sessions")
+        uid = self._new_instance_uid(req)
+        fmt = parse_display_format(v.values["ImageDisplayFormat"])
+        image_boxes = [ImageBox(uids.new_uid(), position) for position in range(1, fmt.box_count + 1)]
+        values = {k: val for k, val in v.values.items() if k != "ReferencedFilmSessionSequence"}
+        box = FilmBox(uid, fmt, values, image_boxes)
+        session.film_boxes.append(box)
+        self._instances[uid] = (uids.BASIC_FILM_BOX, box)
+        for ib in image_boxes:
+            self._instances[ib.sop_instance_uid] = (uids.BASIC_GRAYSCALE_IMAGE_BOX, ib)
+
+        ds = _dataset(values, FILM_BOX_ECHO)
+        ref_item = Dataset()
+        ref_item.ReferencedSOPClassUID = uids.BASIC_FILM_SESSION
+        ref_item.ReferencedSOPInstanceUID = session.sop_instance_uid
+        ds.ReferencedFilmSessionSequence = Sequence([ref_item])
+        items = []
+        for ib in image_boxes:
+            item = Dataset()
+            item.ReferencedSOPClassUID = uids.BASIC_GRAYSCALE_IMAGE_BOX
+            item.ReferencedSOPInstanceUID = ib.sop_instance_uid
+            items.append(item)
+        ds.ReferencedImageBoxSequence = Sequence(items)
+        return Response(_pick_warning(v.warnings), ds, created_instance_uid=None if req.sop_instance_uid else uid,
+                        attribute_identifiers=tuple(v.ignored))
+
+    def _film_box_set(self, req: Request) -> Response:
+        box = self._last_film_box(req)
+        v = A.validate(req.dataset, A.FILM_BOX, self.profile, where="Film Box N-SET", creating=False,
+                       settable=A.FILM_BOX_SETTABLE)
+        box.attributes.update(v.values)
+        return Response(_pick_warning(v.warnings), _dataset(v.values, FILM_BOX_ECHO),
+                        attribute_identifiers=tuple(v.ignored))
+
+    def _film_box_action(self, req: Request) -> Response:
+        box = self._last_film_box(req)
+        self._require_print_action(req)
+        if not box.has_image:
+            return Response(Status.EMPTY_PAGE_FILM_BOX,
+                            error_comment="no image box of the film box holds an image: nothing printed")
+        assert self.film_session is not None
+        return Response(Status.SUCCESS, job=self._snapshot(self.film_session, [box]))
+
+    def _film_box_delete(self, req: Request) -> Response:
+        box: FilmBox = self._lookup(req)
+        self._require_no_data(req, "N-DELETE")
+        assert self.film_session is not None
+        self.film_session.film_boxes.remove(box)
+        del self._instances[box.sop_instance_uid]
+        for ib in box.image_boxes:
+            self._instances.pop(ib.sop_instance_uid, None)
+        return Response(Status.SUCCESS)
+
+    # --- Image Box ---------------------------------------------------------------------------------
+
+    def _image_box_set(self, req: Request) -> Response:
+        where = "Grayscale Image Box N-SET"
+        box: ImageBox = self._lookup(req)
+        v = A.validate(req.dataset, A.GRAYSCALE_IMAGE_BOX, self.profile, where=where, creating=True)
+        if v.values["ImageBoxPosition"] != box.position:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"{where}: ImageBoxPosition {v.values['ImageBoxPosition']} is not this image box's "
+                             f"position {box.position}", 0x20200010)
+        seq = v.values.pop("BasicGrayscaleImageSequence")
+        if len(seq) > 1:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"{where}: BasicGrayscaleImageSequence has {len(seq)} items, at most 1 allowed",
+                             0x20200110)
+        image = parse_grayscale_item(seq[0], self.profile, little_endian=req.little_endian, where=where) \
+            if len(seq) else None
+        box.image = image
+        box.attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
+        return Response(_pick_warning(v.warnings), attribute_identifiers=tuple(v.ignored))
+
+    # --- Printer -----------------------------------------------------------------------------------
+
+    def _printer_get(self, req: Request) -> Response:
+        if req.sop_instance_uid != uids.PRINTER_INSTANCE:
+            raise PrintError(Status.NO_SUCH_OBJECT_INSTANCE,
+                             f"Printer instance must be the well-known {uids.PRINTER_INSTANCE}, "
+                             f"got {req.sop_instance_uid}")
+        ds, unknown = printer_attributes(self.profile, req.attribute_identifiers)
+        status = Status.ATTRIBUTE_LIST_ERROR if unknown else Status.SUCCESS
+        return Response(status, ds, attribute_identifiers=tuple(unknown),
+                        error_comment="unsupported attributes ignored" if unknown else None)
+
+    # --- Print -------------------------------------------------------------------------------------
+
+    def _snapshot(self, session: FilmSession, boxes: list[FilmBox]) -> PrintJob:
+        films = []
+        for box in boxes:
+            self._films_printed += 1
+            fb = dict(box.attributes)
+            width, height = film_dimensions(fb["FilmSizeID"], fb["FilmOrientation"], self.layouts)
+            image_jobs = tuple(
+                ImageBoxJob(
+                    position=ib.position,
+                    polarity=ib.attributes.get("Polarity", "NORMAL"),
+                    magnification_type=ib.attributes.get("MagnificationType", fb["MagnificationType"]),
+                    smoothing_type=ib.attributes.get("SmoothingType", fb["SmoothingType"]),
+                    min_density=ib.attributes.get("MinDensity", fb["MinDensity"]),
+                    max_density=ib.attributes.get("MaxDensity", fb["MaxDensity"]),
+                    configuration_information=ib.attributes.get("ConfigurationInformation",
+                                                                fb["ConfigurationInformation"]),
+                    image=ib.image,
+                )
+                for ib in box.image_boxes
+            )
+            films.append(FilmJob(
+                film_number=self._films_printed,
+                film_box_uid=box.sop_instance_uid,
+                attributes=fb,
+                width_mm=width,
+                height_mm=height,
+                dpi=self.profile.resolution_dpi[fb["RequestedResolutionID"]],
+                margin_mm=self.layouts.margin_mm,
+                gap_mm=self.layouts.gap_mm,
+                image_boxes=image_jobs,
+            ))
+            box.printed = True
+        session_values = {k: session.attributes[k] for k in FILM_SESSION_ECHO if k in session.attributes}
+        return PrintJob(
+            job_uid=uids.new_uid(),
+            created=self.clock().isoformat(timespec="microseconds"),
+            calling_ae=self.calling_ae,
+            called_ae=self.called_ae,
+            printer_name=self.profile.printer_name,
+            film_session_uid=session.sop_instance_uid,
+            session=session_values,
+            films=tuple(films),
+        )
+
+
+_CLASS_NAMES = {
+    uids.BASIC_FILM_SESSION: "Basic Film Session",
+    uids.BASIC_FILM_BOX: "Basic Film Box",
+    uids.BASIC_GRAYSCALE_IMAGE_BOX: "Basic Grayscale Image Box",
+    uids.BASIC_COLOR_IMAGE_BOX: "Basic Color Image Box",
+    uids.PRINTER: "Printer",
+    uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META: "Basic Grayscale Print Management Meta",
+    uids.PRESENTATION_LUT: "Presentation LUT",
+    uids.BASIC_ANNOTATION_BOX: "Basic Annotation Box",
+    uids.PRINT_JOB: "Print Job",
+}
+
+
+def _class_name(uid: str) -> str:
+    return _CLASS_NAMES.get(uid, uid)
+
+
+__all__ = ["PrintAssociation", "replace"]

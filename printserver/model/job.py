@@ -1,0 +1,58 @@
+"""The snapshot a Print N-ACTION takes: everything needed to compose the films, nothing live.
+
+Later N-SETs or deletes on the association cannot change a job (PS3.4 H.4.1.2.4 / H.4.2.2.4),
+and a job read back from the spool after a restart composes the same films.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from printserver.model.pixels import GrayscaleImage
+
+
+@dataclass(frozen=True)
+class ImageBoxJob:
+    """One image box with the effective values (image box over film box over printer default)."""
+
+    position: int
+    polarity: str
+    magnification_type: str
+    smoothing_type: str
+    min_density: int
+    max_density: int
+    configuration_information: str
+    image: GrayscaleImage | None
+
+
+@dataclass(frozen=True)
+class FilmJob:
+    film_number: int
+    film_box_uid: str
+    #: Film box attributes as used (the N-CREATE response values), JSON-able.
+    attributes: dict[str, Any]
+    width_mm: float  # as viewed, orientation applied
+    height_mm: float
+    dpi: int
+    margin_mm: float
+    gap_mm: float
+    image_boxes: tuple[ImageBoxJob, ...]
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    #: Also the Print Job SOP Instance UID.
+    job_uid: str
+    created: str  # ISO 8601 with UTC offset
+    calling_ae: str
+    called_ae: str
+    printer_name: str
+    film_session_uid: str
+    #: Film session attributes as used (copies, priority, medium, destination, label, owner).
+    session: dict[str, Any]
+    films: tuple[FilmJob, ...]
+
+    @property
+    def copies(self) -> int:
+        return int(self.session.get("NumberOfCopies", 1))

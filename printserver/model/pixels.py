@@ -1,0 +1,127 @@
+"""Basic Grayscale Image Sequence item -> checked pixel array (PS3.4 H.4.3.1, digest §4.3, §5.3).
+
+Sizes are checked against the declared attributes and the printer's maximum before any array is
+made; the array is a view on the received bytes (no copy for little endian data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from printserver.config import PrinterProfile
+from printserver.errors import PrintError
+from printserver.status import Status
+
+PHOTOMETRIC = ("MONOCHROME1", "MONOCHROME2")
+#: (Bits Allocated, Bits Stored, High Bit) the Basic Grayscale Image Box allows.
+DEPTHS = {8: (8, 8, 7), 12: (16, 12, 11)}
+
+
+@dataclass(frozen=True)
+class GrayscaleImage:
+    """A preformatted grayscale image as received: P-values before polarity."""
+
+    pixels: np.ndarray  # (rows, columns), uint8 for 8-bit, uint16 for 12-bit
+    bits_stored: int
+    photometric_interpretation: str
+    #: Pixel Aspect Ratio as (vertical, horizontal) physical pixel size.
+    pixel_aspect_ratio: tuple[int, int] = (1, 1)
+
+    @property
+    def rows(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def columns(self) -> int:
+        return int(self.pixels.shape[1])
+
+
+def _require(item: Dataset, keyword: str, where: str) -> object:
+    if keyword not in item:
+        raise PrintError(Status.MISSING_ATTRIBUTE, f"{where}: required attribute {keyword} is missing", _tag(keyword))
+    value = item[keyword].value
+    if value is None or value == "" or value == b"":
+        raise PrintError(Status.MISSING_ATTRIBUTE_VALUE, f"{where}: {keyword} has no value", _tag(keyword))
+    return value
+
+
+def _tag(keyword: str) -> int:
+    from pydicom.tag import Tag
+
+    return int(Tag(keyword))
+
+
+def _invalid(where: str, keyword: str, value: object, why: str) -> PrintError:
+    return PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{where}: {keyword} '{value}' {why}", _tag(keyword))
+
+
+def parse_grayscale_item(item: Dataset, profile: PrinterProfile, *, little_endian: bool, where: str) -> GrayscaleImage:
+    where = f"{where} BasicGrayscaleImageSequence item"
+    spp = _require(item, "SamplesPerPixel", where)
+    if spp != 1:
+        raise _invalid(where, "SamplesPerPixel", spp, "must be 1 for a grayscale image box")
+    photometric = str(_require(item, "PhotometricInterpretation", where)).strip()
+    if photometric not in PHOTOMETRIC:
+        raise _invalid(where, "PhotometricInterpretation", photometric, "must be MONOCHROME1 or MONOCHROME2")
+    rows = int(_require(item, "Rows", where))  # type: ignore[call-overload]
+    columns = int(_require(item, "Columns", where))  # type: ignore[call-overload]
+    for kw, v in (("Rows", rows), ("Columns", columns)):
+        if v <= 0:
+            raise _invalid(where, kw, v, "must be greater than zero")
+    if rows * columns > profile.max_image_pixels:
+        raise PrintError(
+            Status.INSUFFICIENT_MEMORY,
+            f"{where}: Rows x Columns {rows}x{columns} exceeds this printer's maximum of "
+            f"{profile.max_image_pixels} pixels per image",
+            _tag("Rows"),
+        )
+    allocated = _require(item, "BitsAllocated", where)
+    stored = _require(item, "BitsStored", where)
+    high = _require(item, "HighBit", where)
+    depth = next((bits for bits, triple in DEPTHS.items() if triple == (allocated, stored, high)), None)
+    if depth is None:
+        raise _invalid(where, "BitsStored", stored,
+                       f"with BitsAllocated {allocated} and HighBit {high} is not 8/8/7 or 16/12/11")
+    if depth == 12 and not profile.supports_12_bit:
+        raise _invalid(where, "BitsStored", stored, "12-bit images are not supported by this printer")
+    representation = _require(item, "PixelRepresentation", where)
+    if representation != 0:
+        raise _invalid(where, "PixelRepresentation", representation, "must be 0 (unsigned)")
+    aspect = (1, 1)
+    if "PixelAspectRatio" in item and not item["PixelAspectRatio"].is_empty:
+        raw = item.PixelAspectRatio
+        try:
+            values = tuple(int(v) for v in raw)
+        except (TypeError, ValueError):
+            raise _invalid(where, "PixelAspectRatio", raw, "must be two integers") from None
+        if len(values) != 2 or min(values) <= 0:
+            raise _invalid(where, "PixelAspectRatio", raw, "must be two positive integers")
+        aspect = (values[0], values[1])
+    elem = item["PixelData"] if "PixelData" in item else None  # noqa: SIM401 - need the element (VR)
+    if elem is None:
+        raise PrintError(Status.MISSING_ATTRIBUTE, f"{where}: required attribute PixelData is missing",
+                         _tag("PixelData"))
+    data = elem.value or b""
+    bytes_per_pixel = 1 if depth == 8 else 2
+    needed = rows * columns * bytes_per_pixel
+    if len(data) < needed:
+        raise _invalid(where, "PixelData", f"{len(data)} bytes",
+                       f"is shorter than Rows x Columns x {bytes_per_pixel} = {needed} bytes")
+    if len(data) > needed + 1:  # one pad byte keeps odd lengths even
+        raise _invalid(where, "PixelData", f"{len(data)} bytes",
+                       f"is longer than Rows x Columns x {bytes_per_pixel} = {needed} bytes")
+    if depth == 8:
+        if not little_endian and elem.VR == "OW":
+            # On a big endian wire OW is a stream of 16-bit words: undo the swap of byte pairs.
+            words = np.frombuffer(data, dtype=">u2", count=len(data) // 2)
+            pixels = words.astype("<u2").view(np.uint8)[:needed]
+        else:
+            pixels = np.frombuffer(data, dtype=np.uint8, count=needed)
+    else:
+        pixels = np.frombuffer(data, dtype="<u2" if little_endian else ">u2", count=rows * columns)
+        if not little_endian or int(pixels.max(initial=0)) > 0x0FFF:
+            pixels = (pixels & 0x0FFF).astype(np.uint16)  # High Bit 11: bits above carry no pixel value
+    return GrayscaleImage(pixels.reshape(rows, columns), depth, photometric, aspect)

@@ -1,0 +1,1 @@
+"""The network layer: the only code that imports pynetdicom. Thin: translate, call the model."""

@@ -1,0 +1,115 @@
+"""The print SCP: one pynetdicom AE serving the configured printer, wired to model, spool, workers."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from pynetdicom import AE, evt
+from pynetdicom.transport import ThreadedAssociationServer
+
+from printserver import uids
+from printserver.config import ServerConfig
+from printserver.errors import ConfigError
+from printserver.net import dump, fixes, sockets
+from printserver.net.handlers import PrintHandlers
+from printserver.spool.store import Spool
+from printserver.spool.worker import Dispatcher
+
+log = logging.getLogger(__name__)
+
+TRANSFER_SYNTAXES = [uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_BIG_ENDIAN]
+
+#: What the SCP accepts: only what it implements (a context accepted and then failed is worse).
+SUPPORTED_ABSTRACT_SYNTAXES = (
+    uids.VERIFICATION,
+    uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META,
+    uids.BASIC_FILM_SESSION,
+    uids.BASIC_FILM_BOX,
+    uids.BASIC_GRAYSCALE_IMAGE_BOX,
+    uids.PRINTER,
+)
+
+
+class PrintServer:
+    """Start, serve, stop. `port` is the bound port (useful with port 0 in tests)."""
+
+    def __init__(self, config: ServerConfig, *, debug: bool = False) -> None:
+        if len(config.printers) != 1:
+            raise ConfigError("printer: this version serves exactly one printer per server")
+        self.config = config
+        self.debug = debug
+        self.spool = Spool(config.spool_dir)
+        self.dispatcher = Dispatcher(self.spool, workers=config.workers)
+        self.handlers = PrintHandlers(config, self.spool, self.dispatcher)
+        self._server: ThreadedAssociationServer | None = None
+
+    def _build_ae(self) -> AE:
+        fixes.install()
+        profile = self.config.printers[0]
+        ae = AE(ae_title=profile.ae_title)
+        ae.require_called_aet = True
+        ae.maximum_pdu_size = self.config.max_pdu
+        ae.maximum_associations = self.config.max_associations
+        ae.network_timeout = self.config.network_timeout
+        ae.dimse_timeout = self.config.dimse_timeout
+        ae.acse_timeout = 30
+        for syntax in SUPPORTED_ABSTRACT_SYNTAXES:
+            ae.add_supported_context(syntax, TRANSFER_SYNTAXES)
+        return ae
+
+    def _evt_handlers(self) -> list[Any]:
+        h = self.handlers
+        handlers: list[Any] = [
+            (evt.EVT_CONN_OPEN, lambda e: sockets.tune(e.assoc)),
+            (evt.EVT_N_CREATE, h.on_n_create),
+            (evt.EVT_N_SET, h.on_n_set),
+            (evt.EVT_N_GET, h.on_n_get),
+            (evt.EVT_N_ACTION, h.on_n_action),
+            (evt.EVT_N_DELETE, h.on_n_delete),
+            (evt.EVT_RELEASED, h.on_closed),
+            (evt.EVT_ABORTED, h.on_closed),
+            (evt.EVT_CONN_CLOSE, h.on_closed),
+        ]
+        if self.debug:
+            handlers += [(evt.EVT_DIMSE_RECV, dump.on_dimse_recv), (evt.EVT_DIMSE_SENT, dump.on_dimse_sent)]
+        return handlers
+
+    def start(self) -> None:
+        for printer in self.config.printers:
+            Path(printer.pdf_dir).mkdir(parents=True, exist_ok=True)
+        self.spool.open()
+        self.dispatcher.start()
+        ae = self._build_ae()
+        self._server = ae.start_server((self.config.host, self.config.port), block=False,
+                                       evt_handlers=self._evt_handlers())
+        p = self.config.printers[0]
+        log.info("printserver listening on %s:%d as %s; films to %s; spool %s", self.config.host, self.port,
+                 p.ae_title, Path(p.pdf_dir).resolve(), Path(self.config.spool_dir).resolve())
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.server_address[1])
+
+    def stop(self, wait_for_jobs: float = 0) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server = None
+        if wait_for_jobs:
+            self.dispatcher.wait_idle(wait_for_jobs)
+        self.dispatcher.stop(wait=True)
+        self.spool.close()
+
+    def serve_forever(self) -> None:
+        """Run until SIGINT/SIGTERM; jobs not finished stay in the spool for the next start."""
+        done = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: done.set())
+        self.start()
+        done.wait()
+        log.info("stopping")
+        self.stop(wait_for_jobs=30)

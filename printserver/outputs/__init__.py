@@ -1,0 +1,1 @@
+"""Outputs: where finished films go (PDF files now; CUPS queues later)."""

@@ -1,0 +1,89 @@
+"""PDF output: one page per film, page size = the film, raster embedded losslessly.
+
+reportlab writes the document; the page image is handed to it already Flate-compressed at zlib
+level 1 (a raw 8-bit DeviceGray XObject), because reportlab's own drawImage path recompresses at
+the default level and, with its defaults, ASCII85-encodes: several seconds and +25 % size for a
+21-megapixel film, where level 1 takes a fraction of a second and stays bit-exact.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from reportlab.pdfbase import pdfdoc
+from reportlab.pdfgen.canvas import Canvas
+
+from printserver.outputs.files import atomic_write
+
+POINTS_PER_MM = 72 / 25.4
+
+
+@dataclass(frozen=True)
+class FilmPage:
+    raster: np.ndarray  # (rows, columns) uint8, row 0 at the top
+    width_mm: float
+    height_mm: float
+
+
+class _FilmInfo(pdfdoc.PDFInfo):
+    """The document Info dictionary with printserver's own keys beside the standard ones."""
+
+    def __init__(self, extra: dict[str, str]) -> None:
+        super().__init__()
+        self.extra = extra
+
+    def format(self, document: Any) -> bytes:
+        d = {
+            "Title": pdfdoc.PDFString(self.title),
+            "Author": pdfdoc.PDFString(self.author),
+            "Subject": pdfdoc.PDFString(self.subject),
+            "Keywords": pdfdoc.PDFString(self.keywords),
+            "Creator": pdfdoc.PDFString(self.creator),
+            "Producer": pdfdoc.PDFString(self.producer),
+            "CreationDate": pdfdoc.PDFDate(ts=document._timeStamp),
+            "ModDate": pdfdoc.PDFDate(ts=document._timeStamp),
+        }
+        d.update({key: pdfdoc.PDFString(value) for key, value in self.extra.items()})
+        return pdfdoc.PDFDictionary(d).format(document)
+
+
+def _image_xobject(name: str, raster: np.ndarray) -> pdfdoc.PDFImageXObject:
+    rows, cols = raster.shape
+    xobj = pdfdoc.PDFImageXObject(name)
+    xobj.width, xobj.height = cols, rows
+    xobj.bitsPerComponent = 8
+    xobj.colorSpace = "DeviceGray"
+    xobj.streamContent = zlib.compress(np.ascontiguousarray(raster, dtype=np.uint8).data, 1)
+    xobj._filters = ("FlateDecode",)
+    xobj.mask = None
+    return xobj
+
+
+def write_pdf(path: Path, pages: list[FilmPage], *, title: str, author: str, subject: str,
+              keywords: str, extra: dict[str, str]) -> None:
+    """Write `pages` atomically to `path`; `extra` become custom Info keys (e.g. DICOM attributes)."""
+    with atomic_write(path) as fh:
+        canvas = Canvas(fh, pageCompression=1)
+        info = _FilmInfo(extra)
+        info.title, info.author, info.subject, info.keywords = title, author, subject, keywords
+        from printserver import __version__
+
+        info.creator = f"printserver {__version__}"
+        canvas._doc.info = info
+        for number, page in enumerate(pages, start=1):
+            w_pt, h_pt = page.width_mm * POINTS_PER_MM, page.height_mm * POINTS_PER_MM
+            canvas.setPageSize((w_pt, h_pt))
+            name = f"film{number}"
+            reg_name = canvas._doc.getXObjectName(name)
+            xobj = _image_xobject(name, page.raster)
+            canvas._setXObjects(xobj)
+            canvas._doc.Reference(xobj, reg_name)
+            canvas._doc.addForm(name, xobj)
+            canvas._formsinuse.append(name)
+            canvas._code.append(f"q {w_pt:.4f} 0 0 {h_pt:.4f} 0 0 cm /{reg_name} Do Q")
+            canvas.showPage()
+        canvas.save()

@@ -1,0 +1,1 @@
+"""Composition: print jobs -> film rasters at the printer's resolution (numpy + Pillow)."""

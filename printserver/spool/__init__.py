@@ -1,0 +1,1 @@
+"""The durable job spool and the workers that drain it."""

@@ -1,0 +1,161 @@
+"""Durable print job queue: a job is accepted only once its file is on disk (write, fsync, rename).
+
+Layout of the spool folder:
+  jobs/    accepted jobs waiting for (or in) rendering, one file each, named in arrival order
+  failed/  jobs whose rendering failed for good, kept for inspection (never silently dropped)
+  .lock    held by the one server using this spool
+
+Job file: b"PSJOB1\\n", an 8-byte big endian header length, a JSON header, then the raw pixel
+buffers the header points to by offset. No pickle: a job file is data, not code.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import json
+import os
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from printserver.errors import SpoolError
+from printserver.model.job import FilmJob, ImageBoxJob, PrintJob
+from printserver.model.pixels import GrayscaleImage
+from printserver.outputs.files import fsync_dir
+
+MAGIC = b"PSJOB1\n"
+SUFFIX = ".job"
+
+
+def encode_job(job: PrintJob, outputs: dict[str, Any]) -> list[bytes | memoryview]:
+    """The job file's parts, to be written in order."""
+    blobs: list[memoryview] = []
+    offset = 0
+    films = []
+    for film in job.films:
+        boxes = []
+        for box in film.image_boxes:
+            entry = {k: v for k, v in asdict(box).items() if k != "image"}
+            if box.image is not None:
+                arr = np.ascontiguousarray(box.image.pixels)
+                data = memoryview(arr).cast("B")
+                entry["image"] = {
+                    "rows": box.image.rows, "columns": box.image.columns, "dtype": arr.dtype.str,
+                    "bits_stored": box.image.bits_stored,
+                    "photometric_interpretation": box.image.photometric_interpretation,
+                    "pixel_aspect_ratio": list(box.image.pixel_aspect_ratio),
+                    "offset": offset, "nbytes": data.nbytes,
+                }
+                blobs.append(data)
+                offset += data.nbytes
+            boxes.append(entry)
+        f = {k: v for k, v in asdict(film).items() if k != "image_boxes"} | {"image_boxes": boxes}
+        films.append(f)
+    header = {k: v for k, v in asdict(job).items() if k != "films"} | {"films": films, "outputs": outputs}
+    head = json.dumps(header, default=str).encode()
+    return [MAGIC, len(head).to_bytes(8, "big"), head, *blobs]
+
+
+def decode_job(data: bytes) -> tuple[PrintJob, dict[str, Any]]:
+    if not data.startswith(MAGIC):
+        raise SpoolError("not a printserver job file")
+    n = int.from_bytes(data[len(MAGIC):len(MAGIC) + 8], "big")
+    start = len(MAGIC) + 8
+    header = json.loads(data[start:start + n])
+    base = start + n
+    films = []
+    for f in header.pop("films"):
+        boxes = []
+        for b in f.pop("image_boxes"):
+            img = b.pop("image", None)
+            image = None
+            if img is not None:
+                arr = np.frombuffer(data, dtype=np.dtype(img["dtype"]), count=img["rows"] * img["columns"],
+                                    offset=base + img["offset"]).reshape(img["rows"], img["columns"])
+                image = GrayscaleImage(arr, img["bits_stored"], img["photometric_interpretation"],
+                                       tuple(img["pixel_aspect_ratio"]))
+            boxes.append(ImageBoxJob(**b, image=image))
+        films.append(FilmJob(**f, image_boxes=tuple(boxes)))
+    outputs = header.pop("outputs")
+    return PrintJob(**header, films=tuple(films)), outputs
+
+
+class Spool:
+    """The on-disk queue. One server process owns a spool folder at a time (flock)."""
+
+    def __init__(self, root: str | Path, *, max_jobs: int = 10_000) -> None:
+        self.root = Path(root)
+        self.jobs = self.root / "jobs"
+        self.failed = self.root / "failed"
+        self.max_jobs = max_jobs
+        self._seq = itertools.count()
+        self._lock_fd: int | None = None
+        self._mutex = threading.Lock()
+
+    def open(self) -> Spool:
+        for folder in (self.jobs, self.failed):
+            folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SpoolError(f"spool {self.root} is in use by another printserver process") from None
+        self._lock_fd = fd
+        for stale in self.jobs.glob(".*.tmp"):  # a write that never reached its rename
+            stale.unlink(missing_ok=True)
+        return self
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def submit(self, job: PrintJob, outputs: dict[str, Any]) -> Path:
+        """Store `job` durably; only after this returns may the SCP answer Success."""
+        if len(self.pending()) >= self.max_jobs:
+            raise SpoolError(f"print queue full ({self.max_jobs} jobs)", queue_full=True)
+        parts = encode_job(job, outputs)
+        with self._mutex:
+            name = f"{time.time_ns():020d}-{next(self._seq):06d}-{os.getpid()}{SUFFIX}"
+        final = self.jobs / name
+        tmp = self.jobs / f".{name}.tmp"
+        try:
+            with open(tmp, "wb") as fh:
+                for part in parts:
+                    fh.write(part)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+            fsync_dir(self.jobs)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise SpoolError(f"cannot store print job in {self.jobs}: {exc}") from exc
+        return final
+
+    def pending(self) -> list[Path]:
+        """Accepted jobs not yet finished, oldest first."""
+        return sorted(p for p in self.jobs.glob(f"*{SUFFIX}") if not p.name.startswith("."))
+
+    @staticmethod
+    def load(path: Path) -> tuple[PrintJob, dict[str, Any]]:
+        return decode_job(path.read_bytes())
+
+    def finish(self, path: Path) -> None:
+        """All outputs of the job exist: forget it (durably, so a restart does not redo it)."""
+        path.unlink(missing_ok=True)
+        fsync_dir(self.jobs)
+
+    def fail(self, path: Path, reason: str) -> Path:
+        """Rendering failed for good: keep the job and why, out of the queue."""
+        target = self.failed / path.name
+        os.replace(path, target)
+        (self.failed / f"{path.stem}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+        fsync_dir(self.failed)
+        fsync_dir(self.jobs)
+        return target

@@ -1,0 +1,133 @@
+"""Drain the spool: each job is composed and written by a worker process, then removed.
+
+Rendering runs in a process pool (spawned, so no thread state of the network server is forked) to
+use every core and keep the association threads responsive. A job leaves the spool only after all
+its outputs are written; a crash at any point means the job is redone on the next start, and the
+deterministic output names make the redo replace, not duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import threading
+import traceback
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from printserver.model.job import PrintJob
+from printserver.outputs.files import film_pdf_path
+from printserver.outputs.pdf import FilmPage, write_pdf
+from printserver.render.compose import compose_film
+from printserver.spool.store import Spool
+
+log = logging.getLogger(__name__)
+
+
+def pdf_metadata(job: PrintJob) -> dict[str, Any]:
+    label = job.session.get("FilmSessionLabel", "")
+    numbers = ", ".join(str(f.film_number) for f in job.films)
+    return {
+        "title": f"Film {numbers} from {job.calling_ae or 'unknown AE'}" + (f" - {label}" if label else ""),
+        "author": job.calling_ae,
+        "subject": f"DICOM print to {job.called_ae} ({job.printer_name})",
+        "keywords": "DICOM, print, film",
+        "extra": {
+            "DICOMCallingAE": job.calling_ae,
+            "DICOMCalledAE": job.called_ae,
+            "DICOMPrinterName": job.printer_name,
+            "DICOMFilmSessionLabel": label,
+            "DICOMPrintJobUID": job.job_uid,
+            "DICOMPrintTime": job.created,
+            "DICOMFilmSession": json.dumps(job.session, sort_keys=True),
+            "DICOMFilmBoxes": json.dumps([f.attributes for f in job.films], sort_keys=True),
+        },
+    }
+
+
+def process_job(job_path: str) -> list[str]:
+    """Compose every film of a spooled job and write its outputs. Runs in a worker process."""
+    job, outputs = Spool.load(Path(job_path))
+    pages = [FilmPage(compose_film(film), film.width_mm, film.height_mm) for film in job.films]
+    written = []
+    if "pdf_dir" in outputs:
+        path = film_pdf_path(Path(outputs["pdf_dir"]), job.created, job.calling_ae,
+                             [f.film_number for f in job.films], job.job_uid)
+        write_pdf(path, pages, **pdf_metadata(job))
+        written.append(str(path))
+    return written
+
+
+class Dispatcher:
+    """Feeds spooled jobs to the process pool and retires them when their outputs exist."""
+
+    def __init__(self, spool: Spool, workers: int = 2) -> None:
+        self.spool = spool
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._in_flight: dict[Path, Future[list[str]]] = {}
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._stopping = False
+
+    def start(self) -> None:
+        self._pool = self._new_pool()
+        leftovers = self.spool.pending()
+        if leftovers:
+            log.info("finishing %d print job(s) left in the spool", len(leftovers))
+        for path in leftovers:
+            self.submit(path)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, path: Path) -> None:
+        with self._lock:
+            if self._stopping or path in self._in_flight or self._pool is None:
+                return
+            pool = self._pool
+            future = pool.submit(process_job, str(path))
+            self._in_flight[path] = future
+        future.add_done_callback(lambda f, p=path: self._done(p, f, pool))
+
+    def _done(self, path: Path, future: Future[list[str]], pool: ProcessPoolExecutor) -> None:
+        resubmit = False
+        try:
+            written = future.result()
+        except CancelledError:  # stopping: the job stays in the spool for the next start
+            pass
+        except BrokenProcessPool:
+            resubmit = not self._stopping  # a worker died (killed, out of memory): the job is intact
+            log.error("render worker died while printing %s; %s", path.name,
+                      "retrying" if resubmit else "left in the spool")
+        except Exception as exc:  # a job that cannot be rendered: keep it aside, say why
+            reason = "".join(traceback.format_exception(exc))
+            log.error("print job %s failed: %s", path.name, exc)
+            self.spool.fail(path, reason)
+        else:
+            self.spool.finish(path)
+            for out in written:
+                log.info("film written: %s", out)
+        with self._lock:
+            self._in_flight.pop(path, None)
+            if resubmit and self._pool is pool:
+                self._pool.shutdown(wait=False, cancel_futures=False)
+                self._pool = self._new_pool()
+            self._idle.notify_all()
+        if resubmit:
+            self.submit(path)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once nothing is in flight (tests, graceful stop)."""
+        with self._lock:
+            return self._idle.wait_for(lambda: not self._in_flight, timeout)
+
+    def stop(self, wait: bool = True) -> None:
+        with self._lock:
+            self._stopping = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)

@@ -1,0 +1,163 @@
+"""A small pynetdicom print SCU for driving the SCP in tests, request by request.
+
+Deliberately low level (each DIMSE message is one call, any data set can be sent) so tests can
+send malformed requests too; it avoids pynetdicom's known SCU traps: meta_uid on every meta
+member, never an empty Dataset, increasing message IDs, a bound N-EVENT-REPORT handler.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pynetdicom import AE, evt
+
+from printserver import uids
+
+META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
+TS_ALL = [uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_BIG_ENDIAN]
+
+
+def image_item(pixels: np.ndarray, *, bits: int = 12, photometric: str = "MONOCHROME2",
+               aspect: tuple[int, int] | None = None, vr: str | None = None) -> Dataset:
+    """A Basic Grayscale Image Sequence item for `pixels` (uint8 for 8-bit, uint16 for 12-bit)."""
+    item = Dataset()
+    item.SamplesPerPixel = 1
+    item.PhotometricInterpretation = photometric
+    item.Rows, item.Columns = pixels.shape
+    item.BitsAllocated, item.BitsStored, item.HighBit = (8, 8, 7) if bits == 8 else (16, 12, 11)
+    item.PixelRepresentation = 0
+    if aspect:
+        item.PixelAspectRatio = list(aspect)
+    data = pixels.astype(np.uint8 if bits == 8 else "<u2").tobytes()
+    if len(data) % 2:
+        data += b"\0"
+    item.add_new(0x7FE00010, vr or ("OB" if bits == 8 else "OW"), data)
+    return item
+
+
+def image_box_dataset(position: int, pixels: np.ndarray | None, **kwargs: Any) -> Dataset:
+    ds = Dataset()
+    ds.ImageBoxPosition = position
+    polarity = kwargs.pop("polarity", None)
+    if polarity:
+        ds.Polarity = polarity
+    ds.BasicGrayscaleImageSequence = Sequence([image_item(pixels, **kwargs)] if pixels is not None else [])
+    return ds
+
+
+class PrintSCU:
+    """One association to a print SCP; every call returns (status code, response data set)."""
+
+    def __init__(self, port: int, *, called_ae: str = "PRINTSCP", calling_ae: str = "TESTSCU",
+                 transfer_syntaxes: list[str] | None = None, contexts: list[str] | None = None) -> None:
+        self.ae = AE(ae_title=calling_ae)
+        self.ae.acse_timeout = self.ae.dimse_timeout = self.ae.network_timeout = 20
+        for ctx in contexts or [META]:
+            self.ae.add_requested_context(ctx, transfer_syntaxes or TS_ALL)
+        self.port = port
+        self.called_ae = called_ae
+        self.assoc: Any = None
+        self._ids = itertools.count(1)
+        self.session_uid: str | None = None
+        self.film_box_uid: str | None = None
+        self.image_box_uids: list[str] = []
+        self.meta = META
+
+    def __enter__(self) -> PrintSCU:
+        self.assoc = self.ae.associate("127.0.0.1", self.port, ae_title=self.called_ae,
+                                       evt_handlers=[(evt.EVT_N_EVENT_REPORT, lambda e: (0x0000, None))])
+        if not self.assoc.is_established:
+            raise ConnectionError("association not established")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.assoc is not None and self.assoc.is_established:
+            self.assoc.release()
+        self.ae.shutdown()
+
+    @staticmethod
+    def _status(result: tuple[Any, Any]) -> tuple[int, Dataset | None]:
+        status, ds = result
+        if status is None or "Status" not in status:
+            raise ConnectionError("no response (association aborted or timed out)")
+        return int(status.Status), ds
+
+    def status_dataset(self, result: tuple[Any, Any]) -> Dataset:
+        return result[0]
+
+    # --- raw DIMSE ---------------------------------------------------------------------------------
+
+    def n_create(self, ds: Dataset | None, sop_class: str, uid: str | None = None, meta: str | None = "") -> Any:
+        return self.assoc.send_n_create(ds, sop_class, uid, meta_uid=self.meta if meta == "" else meta,
+                                        msg_id=next(self._ids))
+
+    def n_set(self, ds: Dataset, sop_class: str, uid: str, meta: str | None = "") -> Any:
+        return self.assoc.send_n_set(ds, sop_class, uid, meta_uid=self.meta if meta == "" else meta,
+                                     msg_id=next(self._ids))
+
+    def n_get(self, tags: list[int] | None, sop_class: str = uids.PRINTER,
+              uid: str = uids.PRINTER_INSTANCE) -> Any:
+        return self.assoc.send_n_get(tags or [], sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
+
+    def n_action(self, action: int, sop_class: str, uid: str) -> Any:
+        return self.assoc.send_n_action(None, action, sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
+
+    def n_delete(self, sop_class: str, uid: str) -> Any:
+        return self.assoc.send_n_delete(sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
+
+    # --- the usual flow ----------------------------------------------------------------------------
+
+    def create_session(self, ds: Dataset | None = None, uid: str | None = None) -> int:
+        self.session_uid = uid or uids.new_uid()
+        status, _ = self._status(self.n_create(ds, uids.BASIC_FILM_SESSION, self.session_uid))
+        return status
+
+    def create_film_box(self, display_format: str = "STANDARD\\1,1", **attrs: Any) -> tuple[int, Dataset | None]:
+        ds = Dataset()
+        ds.ImageDisplayFormat = display_format
+        for k, v in attrs.items():
+            setattr(ds, k, v)
+        ref = Dataset()
+        ref.ReferencedSOPClassUID = uids.BASIC_FILM_SESSION
+        ref.ReferencedSOPInstanceUID = self.session_uid
+        ds.ReferencedFilmSessionSequence = Sequence([ref])
+        self.film_box_uid = uids.new_uid()
+        status, rsp = self._status(self.n_create(ds, uids.BASIC_FILM_BOX, self.film_box_uid))
+        self.image_box_uids = [i.ReferencedSOPInstanceUID for i in rsp.ReferencedImageBoxSequence] \
+            if rsp is not None and "ReferencedImageBoxSequence" in rsp else []
+        return status, rsp
+
+    def set_image(self, position: int, pixels: np.ndarray | None, **kwargs: Any) -> int:
+        ds = image_box_dataset(position, pixels, **kwargs)
+        status, _ = self._status(self.n_set(ds, uids.BASIC_GRAYSCALE_IMAGE_BOX, self.image_box_uids[position - 1]))
+        return status
+
+    def print_film_box(self) -> int:
+        return self._status(self.n_action(1, uids.BASIC_FILM_BOX, self.film_box_uid))[0]
+
+    def print_session(self) -> int:
+        return self._status(self.n_action(1, uids.BASIC_FILM_SESSION, self.session_uid))[0]
+
+    def delete_film_box(self) -> int:
+        return self._status((self.n_delete(uids.BASIC_FILM_BOX, self.film_box_uid), None))[0]
+
+
+def print_film(port: int, images: list[np.ndarray | None], display_format: str = "STANDARD\\1,1", *,
+               bits: int = 12, session: Dataset | None = None, film_box: dict[str, Any] | None = None,
+               calling_ae: str = "TESTSCU", **image_kwargs: Any) -> list[int]:
+    """Print one film over one association; returns every status in order."""
+    statuses = []
+    with PrintSCU(port, calling_ae=calling_ae) as scu:
+        statuses.append(scu.create_session(session))
+        st, _ = scu.create_film_box(display_format, **(film_box or {}))
+        statuses.append(st)
+        for pos, img in enumerate(images, start=1):
+            if img is not None:
+                statuses.append(scu.set_image(pos, img, bits=bits, **image_kwargs))
+        statuses.append(scu.print_film_box())
+        statuses.append(scu.delete_film_box())
+    return statuses
