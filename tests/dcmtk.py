@@ -315,8 +315,7 @@ class DcmtkPrintScu:
         new = sorted(set(self.database.glob("SP_*.dcm")) - before)
         if proc.returncode != 0 or len(new) != 1:
             raise DcmtkError(
-                f"dcmpsprt made {len(new)} stored print files (rc={proc.returncode}):\n"
-                f"{proc.stdout}{proc.stderr}"
+                f"dcmpsprt made {len(new)} stored print files (rc={proc.returncode}):\n{proc.stdout}{proc.stderr}"
             )
         return new[0]
 
@@ -514,9 +513,7 @@ class DcmprscpServer:
                 uid = str(refs[0].ReferencedSOPInstanceUID) if refs else None
                 slots[int(item.ImageBoxPosition)] = by_uid.get(uid) if uid else None
             images = tuple(slots.get(pos) for pos in range(1, max(slots, default=0) + 1))
-            films.append(
-                StoredFilm(sp_path, str(box.ImageDisplayFormat), str(box.get("FilmSizeID", "")), images)
-            )
+            films.append(StoredFilm(sp_path, str(box.ImageDisplayFormat), str(box.get("FilmSizeID", "")), images))
         return films
 
 

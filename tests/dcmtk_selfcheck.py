@@ -30,10 +30,8 @@ def main() -> int:
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="dcmtk-selfcheck-") as tmp:
         root = Path(tmp)
-        images = [
-            write_test_image(root / f"img{i}.dcm", rows, cols, arr, bits=12) for i, arr in enumerate(expected)
-        ]
-        with DcmprscpServer(root / "scp") as server:
+        images = [write_test_image(root / f"img{i}.dcm", rows, cols, arr, bits=12) for i, arr in enumerate(expected)]
+        with DcmprscpServer(root / "scp", tcp_nodelay=True) as server:
             scu = DcmtkPrintScu(
                 root / "scu",
                 server.port,

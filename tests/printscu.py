@@ -22,8 +22,11 @@ TS_ALL = [uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.E
 
 
 def image_item(pixels: np.ndarray, *, bits: int = 12, photometric: str = "MONOCHROME2",
-               aspect: tuple[int, int] | None = None, vr: str | None = None) -> Dataset:
-    """A Basic Grayscale Image Sequence item for `pixels` (uint8 for 8-bit, uint16 for 12-bit)."""
+               aspect: tuple[int, int] | None = None, vr: str | None = None, big_endian: bool = False) -> Dataset:
+    """A Basic Grayscale Image Sequence item for `pixels` (uint8 for 8-bit, uint16 for 12-bit).
+
+    pydicom writes OB/OW bytes as given, so for a big endian transfer syntax the words are swapped here.
+    """
     item = Dataset()
     item.SamplesPerPixel = 1
     item.PhotometricInterpretation = photometric
@@ -32,10 +35,13 @@ def image_item(pixels: np.ndarray, *, bits: int = 12, photometric: str = "MONOCH
     item.PixelRepresentation = 0
     if aspect:
         item.PixelAspectRatio = list(aspect)
+    vr = vr or ("OB" if bits == 8 else "OW")
     data = pixels.astype(np.uint8 if bits == 8 else "<u2").tobytes()
     if len(data) % 2:
         data += b"\0"
-    item.add_new(0x7FE00010, vr or ("OB" if bits == 8 else "OW"), data)
+    if big_endian and vr == "OW":
+        data = np.frombuffer(data, "<u2").astype(">u2").tobytes()
+    item.add_new(0x7FE00010, vr, data)
     return item
 
 
@@ -132,7 +138,8 @@ class PrintSCU:
         return status, rsp
 
     def set_image(self, position: int, pixels: np.ndarray | None, **kwargs: Any) -> int:
-        ds = image_box_dataset(position, pixels, **kwargs)
+        ts = self.assoc.accepted_contexts[0].transfer_syntax[0]
+        ds = image_box_dataset(position, pixels, big_endian=ts == uids.EXPLICIT_VR_BIG_ENDIAN, **kwargs)
         status, _ = self._status(self.n_set(ds, uids.BASIC_GRAYSCALE_IMAGE_BOX, self.image_box_uids[position - 1]))
         return status
 
