@@ -6,13 +6,18 @@ from printserver.status import Status
 
 
 class PrintError(Exception):
-    """A request the model refuses: the status to answer, a comment naming the attribute, the tag."""
+    """A request the model refuses: the status, a comment naming the attribute, the tag.
 
-    def __init__(self, status: Status, comment: str, offending: int | None = None) -> None:
-        super().__init__(comment)
+    `comment` leads with the attribute so it survives the 64-character Error Comment on the wire;
+    `context` (which request, which item) is added in the log line.
+    """
+
+    def __init__(self, status: Status, comment: str, offending: int | None = None, context: str = "") -> None:
+        super().__init__(f"{context}: {comment}" if context else comment)
         self.status = status
         self.comment = comment
         self.offending = offending
+        self.context = context
 
 
 class ConfigError(Exception):

@@ -99,13 +99,14 @@ class PrintAssociation:
         try:
             rsp = self._dispatch(req)
         except PrintError as exc:
-            rsp = Response(exc.status, error_comment=exc.comment,
+            rsp = Response(exc.status, error_comment=exc.comment, error_context=exc.context,
                            offending_elements=(exc.offending,) if exc.offending is not None else ())
         if rsp.status.category is not Category.SUCCESS:
             level = logging.WARNING if rsp.status.category is Category.FAILURE else logging.INFO
             log.log(level, "%s %s %s from %s: 0x%04X %s%s", req.op.value, _class_name(req.sop_class_uid),
                     req.sop_instance_uid or "", self.calling_ae, rsp.status, rsp.status.text,
-                    f" - {rsp.error_comment}" if rsp.error_comment else "")
+                    f" - {rsp.error_context + ': ' if rsp.error_context else ''}{rsp.error_comment}"
+                    if rsp.error_comment else "")
         return rsp
 
     def release(self) -> None:
@@ -231,13 +232,13 @@ class PrintAssociation:
         if session is None or len(ref) != 1 or ref_uid != session.sop_instance_uid:
             why = ("no film session exists on this association" if session is None
                    else f"must hold one item referencing film session {session.sop_instance_uid}")
-            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{where}: ReferencedFilmSessionSequence {why}",
-                             0x20100500)
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"ReferencedFilmSessionSequence {why}",
+                             0x20100500, context=where)
         ref_class = ref[0].get("ReferencedSOPClassUID")
         if ref_class not in (None, "", uids.BASIC_FILM_SESSION):
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"{where}: ReferencedFilmSessionSequence names class {ref_class}, "
-                             f"not Basic Film Session", 0x20100500)
+                             f"ReferencedFilmSessionSequence names class {ref_class}, "
+                             f"not Basic Film Session", 0x20100500, context=where)
         if not self.profile.session_print and any(not b.printed for b in session.film_boxes):
             raise PrintError(Status.UNPRINTED_FILM_BOX_EXISTS,
                              "the previous film box is not printed and this printer does not print film sessions")
@@ -301,13 +302,13 @@ class PrintAssociation:
         v = A.validate(req.dataset, A.GRAYSCALE_IMAGE_BOX, self.profile, where=where, creating=True)
         if v.values["ImageBoxPosition"] != box.position:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"{where}: ImageBoxPosition {v.values['ImageBoxPosition']} is not this image box's "
-                             f"position {box.position}", 0x20200010)
+                             f"ImageBoxPosition {v.values['ImageBoxPosition']} is not this image box's "
+                             f"position {box.position}", 0x20200010, context=where)
         seq = v.values.pop("BasicGrayscaleImageSequence")
         if len(seq) > 1:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"{where}: BasicGrayscaleImageSequence has {len(seq)} items, at most 1 allowed",
-                             0x20200110)
+                             f"BasicGrayscaleImageSequence has {len(seq)} items, at most 1 allowed",
+                             0x20200110, context=where)
         image = parse_grayscale_item(seq[0], self.profile, little_endian=req.little_endian, where=where) \
             if len(seq) else None
         box.image = image

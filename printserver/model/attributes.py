@@ -244,7 +244,7 @@ def validate(
         attr = table.get(kw)
         if attr is None or (settable is not None and kw not in settable):
             reason = "cannot be changed by N-SET" if attr is not None else "is not an attribute of this request"
-            raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{where}: {tag_name(elem.tag)} {reason}", elem.tag)
+            raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{tag_name(elem.tag)} {reason}", elem.tag, context=where)
         if attr.usage is Usage.IGNORED:
             out.ignored.append(int(elem.tag))
             continue
@@ -254,14 +254,14 @@ def validate(
             continue
         if elem.is_empty:
             if attr.usage is Usage.REQUIRED:
-                raise PrintError(Status.MISSING_ATTRIBUTE_VALUE, f"{where}: {kw} has no value", elem.tag)
+                raise PrintError(Status.MISSING_ATTRIBUTE_VALUE, f"{kw} has no value", elem.tag, context=where)
             continue  # zero length: the SCP's default applies
         present.add(kw)
         try:
             value, warning = attr.check(elem.value, profile) if attr.check else (elem.value, None)
         except (ValueError, TypeError) as exc:
             shown = str(elem.value)[:80]
-            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{where}: {kw} '{shown}' {exc}", elem.tag) from None
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{kw} '{shown}' {exc}", elem.tag, context=where) from None
         out.values[kw] = value
         if warning is not None:
             out.warnings.append(warning)
@@ -271,7 +271,7 @@ def validate(
                 continue
             if attr.usage is Usage.REQUIRED:
                 tag = Tag(kw)
-                raise PrintError(Status.MISSING_ATTRIBUTE, f"{where}: required attribute {kw} is missing", tag)
+                raise PrintError(Status.MISSING_ATTRIBUTE, f"required attribute {kw} is missing", tag, context=where)
             if attr.default is not None and attr.usage is Usage.SUPPORTED:
                 out.values[kw] = attr.default(profile)
     if out.ignored:

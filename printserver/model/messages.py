@@ -46,6 +46,8 @@ class Response:
     #: Instance UID the SCP minted for an N-CREATE that carried none.
     created_instance_uid: str | None = None
     error_comment: str | None = None
+    #: Which request or item the comment is about, for the log line.
+    error_context: str = ""
     offending_elements: tuple[int, ...] = ()
     #: For 0107 warnings: the attributes ignored or unknown.
     attribute_identifiers: tuple[int, ...] = ()

@@ -41,10 +41,11 @@ class GrayscaleImage:
 
 def _require(item: Dataset, keyword: str, where: str) -> object:
     if keyword not in item:
-        raise PrintError(Status.MISSING_ATTRIBUTE, f"{where}: required attribute {keyword} is missing", _tag(keyword))
+        raise PrintError(Status.MISSING_ATTRIBUTE, f"required attribute {keyword} is missing", _tag(keyword),
+                         context=where)
     value = item[keyword].value
     if value is None or value == "" or value == b"":
-        raise PrintError(Status.MISSING_ATTRIBUTE_VALUE, f"{where}: {keyword} has no value", _tag(keyword))
+        raise PrintError(Status.MISSING_ATTRIBUTE_VALUE, f"{keyword} has no value", _tag(keyword), context=where)
     return value
 
 
@@ -55,7 +56,7 @@ def _tag(keyword: str) -> int:
 
 
 def _invalid(where: str, keyword: str, value: object, why: str) -> PrintError:
-    return PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{where}: {keyword} '{value}' {why}", _tag(keyword))
+    return PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{keyword} '{value}' {why}", _tag(keyword), context=where)
 
 
 def parse_grayscale_item(item: Dataset, profile: PrinterProfile, *, little_endian: bool, where: str) -> GrayscaleImage:
@@ -74,10 +75,9 @@ def parse_grayscale_item(item: Dataset, profile: PrinterProfile, *, little_endia
     if rows * columns > profile.max_image_pixels:
         raise PrintError(
             Status.INSUFFICIENT_MEMORY,
-            f"{where}: Rows x Columns {rows}x{columns} exceeds this printer's maximum of "
+            f"Rows x Columns {rows}x{columns} exceeds this printer's maximum of "
             f"{profile.max_image_pixels} pixels per image",
-            _tag("Rows"),
-        )
+            _tag("Rows"), context=where)
     allocated = _require(item, "BitsAllocated", where)
     stored = _require(item, "BitsStored", where)
     high = _require(item, "HighBit", where)
@@ -102,8 +102,8 @@ def parse_grayscale_item(item: Dataset, profile: PrinterProfile, *, little_endia
         aspect = (values[0], values[1])
     elem = item["PixelData"] if "PixelData" in item else None  # noqa: SIM401 - need the element (VR)
     if elem is None:
-        raise PrintError(Status.MISSING_ATTRIBUTE, f"{where}: required attribute PixelData is missing",
-                         _tag("PixelData"))
+        raise PrintError(Status.MISSING_ATTRIBUTE, "required attribute PixelData is missing",
+                         _tag("PixelData"), context=where)
     data = elem.value or b""
     bytes_per_pixel = 1 if depth == 8 else 2
     needed = rows * columns * bytes_per_pixel
