@@ -1,0 +1,77 @@
+"""The composer on its own: a job in, a film raster out, checked pixel by pixel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from printserver.model.job import FilmJob, ImageBoxJob
+from printserver.model.pixels import GrayscaleImage
+from printserver.render.compose import compose_film
+from printserver.render.tone import density_gray, gray_lut
+
+
+def box(pixels: np.ndarray | None, *, mag: str = "REPLICATE", bits: int = 12, polarity: str = "NORMAL",
+        photometric: str = "MONOCHROME2", aspect: tuple[int, int] = (1, 1), position: int = 1) -> ImageBoxJob:
+    image = GrayscaleImage(pixels, bits, photometric, aspect) if pixels is not None else None
+    return ImageBoxJob(position, polarity, mag, "", 20, 300, "", image)
+
+
+def film(boxes: list[ImageBoxJob], fmt: str = "STANDARD\\1,1", size: tuple[float, float] = (25.4, 25.4),
+         dpi: int = 100, **attrs: str) -> FilmJob:
+    fb = {"ImageDisplayFormat": fmt, "BorderDensity": "BLACK", "EmptyImageDensity": "WHITE", "MinDensity": 20,
+          "MaxDensity": 300, "Trim": "NO"} | attrs
+    return FilmJob(1, "1.2", fb, size[0], size[1], dpi, 0.0, 0.0, tuple(boxes))
+
+
+def test_raster_size_is_the_film_at_the_printer_resolution() -> None:
+    assert compose_film(film([box(None)], size=(355.6, 431.8), dpi=300)).shape == (5100, 4200)
+
+
+def test_replicate_scales_by_whole_pixels_and_centres() -> None:
+    px = np.array([[0, 4095], [4095, 0]], np.uint16)
+    raster = compose_film(film([box(px)], size=(25.4, 25.4), dpi=100))  # 100 x 100 box
+    assert raster.shape == (100, 100)
+    assert raster[:50, :50].max() == 0 and raster[:50, 50:].min() == 255
+    assert raster[50:, :50].min() == 255 and raster[50:, 50:].max() == 0
+
+
+def test_none_is_one_image_pixel_per_printer_pixel() -> None:
+    px = np.full((10, 20), 4095, np.uint16)
+    raster = compose_film(film([box(px, mag="NONE")], dpi=100))
+    white = np.argwhere(raster == 255)
+    assert (white.max(axis=0) - white.min(axis=0) + 1).tolist() == [10, 20]
+    assert white.min(axis=0).tolist() == [45, 40]  # centred in the 100 x 100 box
+
+
+@pytest.mark.parametrize("mag", ["BILINEAR", "CUBIC"])
+def test_smooth_magnifications_interpolate(mag: str) -> None:
+    px = np.array([[0, 4095]], np.uint16)
+    row = compose_film(film([box(px, mag=mag)], dpi=100))[50]
+    assert 0 < int(row[50]) < 255  # a ramp, not a hard edge
+    assert row[0] == 0 and row[99] == 255
+
+
+def test_pixel_aspect_ratio_keeps_physical_shape() -> None:
+    px = np.full((10, 10), 4095, np.uint16)  # pixels twice as tall as wide: a 1:2 (w:h) image
+    raster = compose_film(film([box(px, aspect=(2, 1))], dpi=100))
+    white = np.argwhere(raster == 255)
+    h, w = (white.max(axis=0) - white.min(axis=0) + 1).tolist()
+    assert (h, w) == (100, 50)
+
+
+def test_empty_box_and_border_densities() -> None:
+    raster = compose_film(film([box(None), box(None, position=2)], "STANDARD\\2,1", size=(50.8, 25.4),
+                               EmptyImageDensity="160", BorderDensity="WHITE"))
+    assert int(raster[50, 50]) == density_gray("160", min_density=20, max_density=300) == 128
+
+
+def test_trim_draws_a_line_around_the_image() -> None:
+    px = np.full((10, 10), 2048, np.uint16)
+    raster = compose_film(film([box(px, mag="NONE")], dpi=100, Trim="YES"))
+    assert raster[44, 50] == 255 and raster[45, 50] == 128  # line just outside the image, on black border
+
+
+def test_lut_polarity_rules() -> None:
+    assert gray_lut(8, invert=False, min_density=20, max_density=300)[[0, 255]].tolist() == [0, 255]
+    assert gray_lut(12, invert=True, min_density=20, max_density=300)[[0, 4095]].tolist() == [255, 0]
