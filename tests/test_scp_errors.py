@@ -312,3 +312,19 @@ def test_release_deletes_the_association_hierarchy(scp) -> None:
 def test_wrong_called_ae_is_rejected(scp) -> None:
     with pytest.raises(ConnectionError):
         PrintSCU(scp.port, called_ae="NOSUCHPRINTER").__enter__()
+
+
+def test_oversized_message_aborts_only_its_association(scp_factory) -> None:
+    server = scp_factory(max_image_pixels=1000)  # messages above 2*1000 + 1 MiB are refused
+    with PrintSCU(server.port) as other:
+        other.create_session()
+        other.create_film_box()
+        with PrintSCU(server.port) as scu:
+            scu.create_session()
+            scu.create_film_box()
+            with pytest.raises(ConnectionError):
+                scu.set_image(1, np.zeros((1024, 1024), np.uint16))  # 2 MiB
+            assert not scu.assoc.is_established
+        assert other.set_image(1, np.zeros((10, 10), np.uint16)) == Status.SUCCESS
+        assert other.print_film_box() == Status.SUCCESS
+    server.wait_pdfs(1)

@@ -209,3 +209,21 @@ def test_film_session_n_create_without_data_set_and_minted_uids(scp) -> None:
         assert minted.startswith("2.25.")
         scu.session_uid = minted
         assert scu.create_film_box()[0] == Status.SUCCESS
+
+
+def test_debug_dumps_every_dimse_message_with_its_data_set(tmp_path, caplog) -> None:
+    import logging
+
+    from tests.conftest import make_server
+
+    caplog.set_level(logging.DEBUG, logger="printserver.dump")
+    server = make_server(tmp_path)
+    server.debug = True
+    server.start()
+    try:
+        print_film(server.port, [flat(5)], "STANDARD\\1,1")
+    finally:
+        server.stop()
+    assert "received N_CREATE_RQ" in caplog.text and "sent N_CREATE_RSP" in caplog.text
+    assert "Image Display Format                ST: 'STANDARD" in caplog.text
+    assert "Basic Grayscale Image Sequence" in caplog.text

@@ -19,7 +19,9 @@ def job() -> PrintJob:
     boxes = (ImageBoxJob(1, "NORMAL", "CUBIC", "", 20, 300, "", img8),
              ImageBoxJob(2, "REVERSE", "NONE", "", 10, 250, "", img12),
              ImageBoxJob(3, "NORMAL", "CUBIC", "", 20, 300, "", None))
-    film = FilmJob(4, "1.2.3", {"ImageDisplayFormat": "STANDARD\\3,1"}, 355.6, 431.8, 300, 4.0, 2.0, boxes)
+    attrs = {"ImageDisplayFormat": "STANDARD\\3,1", "BorderDensity": "BLACK", "EmptyImageDensity": "WHITE",
+             "MinDensity": 20, "MaxDensity": 300, "Trim": "NO"}
+    film = FilmJob(4, "1.2.3", attrs, 355.6, 431.8, 300, 4.0, 2.0, boxes)
     return PrintJob("2.25.1", "2026-11-24T10:00:00.000000+00:00", "CT", "PRINTSCP", "p", "1.2", {"NumberOfCopies": 2},
                     (film,))
 

@@ -20,6 +20,7 @@ def _describe(event: Any, direction: str) -> None:
         ts = next((cx.transfer_syntax[0] for cx in event.assoc.accepted_contexts
                    if cx.context_id == msg.context_id), None)
         try:
+            data.seek(0)
             ds = decode(data, ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated) if ts else None
             lines.append("----- data set -----")
             lines.append(str(ds) if ds is not None else f"<{len(raw)} bytes>")

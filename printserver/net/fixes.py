@@ -1,21 +1,30 @@
-"""Workarounds for pynetdicom 3.0 behaviours that break "every request gets a status".
+"""Workarounds for pynetdicom 3.0 behaviours, fixed once at the layer where they occur.
 
-pynetdicom aborts the association, before any handler runs, when a request names a SOP class it
-has no service class for, or carries a UID longer than 64 characters. The standard expects a
-failure status (0118 No such SOP Class, 0117 Invalid SOP Instance) and the association to go on.
-Both are fixed here, once, at the layer where they occur; the model then answers them.
+- pynetdicom aborts the association, before any handler runs, when a request names a SOP class
+  it has no service class for, or carries a UID longer than 64 characters. The standard expects a
+  failure status (0118 No such SOP Class, 0117 Invalid SOP Instance) and the association to go
+  on: both now reach the model, which answers them.
+- pynetdicom gathers a DIMSE message's data set in memory without limit. A message larger than
+  any image the printers accept (plus slack) now aborts its association before it can exhaust
+  memory; every other association goes on.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pynetdicom.association
 from pynetdicom import _config
+from pynetdicom.dimse_messages import DIMSEMessage
 from pynetdicom.service_class import ServiceClass
 from pynetdicom.service_class_n import PrintManagementServiceClass
 
+log = logging.getLogger(__name__)
+
 _installed = False
+#: Largest data set one DIMSE message may carry (bytes); set by the server from its printers.
+max_data_set_bytes = 64 * 1024 * 1024
 
 
 def install() -> None:
@@ -37,4 +46,20 @@ def install() -> None:
         return True, ""
 
     _config.VALIDATORS["UI"] = lenient_uid
+
+    decode_msg = DIMSEMessage.decode_msg
+
+    def bounded_decode_msg(self: DIMSEMessage, primitive: Any, assoc: Any = None) -> bool:
+        done = decode_msg(self, primitive, assoc)
+        data = getattr(self, "data_set", None)
+        if not done and data is not None and hasattr(data, "tell") and data.tell() > max_data_set_bytes:
+            log.error("A-ABORT: %s sent a DIMSE data set over %d bytes (the largest image this server accepts)",
+                      getattr(getattr(assoc, "requestor", None), "ae_title", "peer"), max_data_set_bytes)
+            data.seek(0)
+            data.truncate()
+            if assoc is not None:
+                assoc.dul.event_queue.put("Evt19")  # invalid PDU: the DUL sends A-ABORT and closes
+        return done
+
+    DIMSEMessage.decode_msg = bounded_decode_msg  # type: ignore[method-assign]
     _installed = True

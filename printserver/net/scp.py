@@ -49,6 +49,8 @@ class PrintServer:
 
     def _build_ae(self) -> AE:
         fixes.install()
+        # a 16-bit image of the largest allowed size, plus room for the other attributes
+        fixes.max_data_set_bytes = 2 * max(p.max_image_pixels for p in self.config.printers) + (1 << 20)
         profile = self.config.printers[0]
         ae = AE(ae_title=profile.ae_title)
         ae.require_called_aet = True
