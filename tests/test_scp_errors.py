@@ -4,6 +4,7 @@ the association (and every other one) keeps working."""
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 import pytest
@@ -324,7 +325,11 @@ def test_oversized_message_aborts_only_its_association(scp_factory) -> None:
             scu.create_film_box()
             with pytest.raises(ConnectionError):
                 scu.set_image(1, np.zeros((1024, 1024), np.uint16))  # 2 MiB
-            assert not scu.assoc.is_established
+            for _ in range(100):  # the A-ABORT reaches the requestor's state machine shortly after
+                if not scu.assoc.is_established:
+                    break
+                time.sleep(0.05)
+            assert scu.assoc.is_aborted
         assert other.set_image(1, np.zeros((10, 10), np.uint16)) == Status.SUCCESS
         assert other.print_film_box() == Status.SUCCESS
     server.wait_pdfs(1)
