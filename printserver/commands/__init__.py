@@ -1,0 +1,1 @@
+"""One module per `printserver` subcommand; each exposes `add_parser(subparsers)`."""

@@ -1,0 +1,43 @@
+"""`printserver serve`: run the print SCP."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+from printserver import config
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run the DICOM print SCP (virtual film printer)")
+    p.add_argument("--config", help="TOML configuration file (default: embedded default)")
+    p.add_argument("--port", type=int, help="TCP port (default 11112)")
+    p.add_argument("--host", help="listen address (default 0.0.0.0)")
+    p.add_argument("--ae-title", help="called AE title of the printer (default PRINTSCP)")
+    p.add_argument("--output", help="folder for PDF films (default ./films)")
+    p.add_argument("--spool", help="spool folder for accepted jobs (default ./spool)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log each association and job")
+    p.add_argument("--debug", action="store_true",
+                   help="dump every DIMSE message with its data set (like DCMTK's --dump)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = config.load(args.config)
+    printer = cfg.printers[0]
+    if args.ae_title:
+        printer = replace(printer, ae_title=args.ae_title)
+    if args.output:
+        printer = replace(printer, pdf_dir=args.output)
+    cfg = replace(cfg, printers=(printer, *cfg.printers[1:]))
+    if args.port is not None:
+        cfg = replace(cfg, port=args.port)
+    if args.host:
+        cfg = replace(cfg, host=args.host)
+    if args.spool:
+        cfg = replace(cfg, spool_dir=args.spool)
+    cfg = config.validated(cfg)
+    from printserver.net.scp import PrintServer
+
+    PrintServer(cfg, debug=args.debug).serve_forever()
+    return 0
