@@ -7,11 +7,12 @@ import logging
 import sys
 
 from printserver import __version__
-from printserver.commands import serve
+from printserver.commands import print as print_command
+from printserver.commands import render, serve, status
 from printserver.errors import ConfigError, SpoolError
 
 #: Subcommand modules, in the order `--help` lists them.
-COMMANDS = [serve]
+COMMANDS = [serve, print_command, status, render]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,187 @@
+"""The print conversation (PS3.17 BB.1): Printer N-GET, film session, per film {film box, image
+boxes, Print, delete}, release — with the model's vocabulary, over any transport.
+
+    with PrintClient.connect("laser.example", 104, "LASER1") as client:
+        result = client.print_images(images, FilmOptions(film_box=FilmBoxOptions("STANDARD\\\\2,2")))
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from pydicom.datadict import keyword_for_tag
+
+from printserver import uids
+from printserver.model.pixels import GrayscaleImage
+from printserver.model.printer import PRINTER_KEYWORDS
+from printserver.scu.films import FilmOptions, film_box_dataset, film_session_dataset, image_box_dataset, paginate
+from printserver.scu.prepare import PreparedImage
+from printserver.scu.transport import LocalTransport, NetworkTransport, PrintClientError, Reply
+from printserver.status import Category, Status, describe
+
+log = logging.getLogger(__name__)
+
+PRINT = 1  # Action Type ID
+
+
+@dataclass
+class FilmResult:
+    number: int
+    images: list[str]
+    status: int = Status.SUCCESS
+    error_comment: str = ""
+    #: Warning statuses met on the way (film box creation, image boxes, print), in words.
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return Reply(self.status).ok
+
+
+@dataclass
+class PrintResult:
+    printer: dict[str, str] = field(default_factory=dict)
+    films: list[FilmResult] = field(default_factory=list)
+    images_sent: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True only when there were films and every one was accepted."""
+        return bool(self.films) and all(f.accepted for f in self.films)
+
+    def as_json(self) -> dict[str, Any]:
+        films = [asdict(f) | {"status": f"0x{f.status:04X}", "accepted": f.accepted} for f in self.films]
+        return {"ok": self.ok, "printer": self.printer, "images_sent": self.images_sent,
+                "films_printed": sum(f.accepted for f in self.films), "films": films, "notes": self.notes}
+
+
+def to_8_bit(image: GrayscaleImage) -> GrayscaleImage:
+    """For a printer that refuses 12-bit image boxes: the same P-value scale in 8 bits."""
+    pixels = np.rint(image.pixels.astype(np.float64) * (255 / 4095)).astype(np.uint8)
+    return GrayscaleImage(pixels, 8, image.photometric_interpretation, image.pixel_aspect_ratio)
+
+
+Progress = Callable[[int, int], None]  # (images sent, films printed)
+
+
+class PrintClient:
+    """A print SCU session on one association (or on the local model, for previews)."""
+
+    def __init__(self, transport: NetworkTransport | LocalTransport) -> None:
+        self.transport = transport
+        self._use_8_bit = False
+
+    @classmethod
+    def connect(cls, host: str, port: int, called_ae: str, calling_ae: str = "PRINTSERVER", **kw: Any) -> PrintClient:
+        return cls(NetworkTransport(host, port, called_ae, calling_ae, **kw))
+
+    def __enter__(self) -> PrintClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.transport.release()
+
+    def printer_status(self) -> dict[str, str]:
+        """Printer N-GET of every attribute (an empty list: some printers refuse named ones)."""
+        reply = self.transport.n_get(uids.PRINTER, uids.PRINTER_INSTANCE, [])
+        if not reply.ok:
+            raise PrintClientError(f"Printer N-GET failed: {describe(reply.status)} {reply.error_comment}".strip())
+        values = {}
+        for elem in reply.dataset or []:
+            kw = keyword_for_tag(elem.tag)
+            if kw:
+                values[kw] = "\\".join(map(str, elem.value)) if elem.VM > 1 else str(elem.value or "")
+        return {k: values[k] for k in PRINTER_KEYWORDS if k in values} | values
+
+    def print_images(self, images: Sequence[PreparedImage | GrayscaleImage], options: FilmOptions, *,
+                     session_print: bool = False, progress: Progress | None = None) -> PrintResult:
+        result = PrintResult()
+        try:
+            result.printer = self.printer_status()
+        except PrintClientError as exc:
+            result.notes.append(f"{exc}; printing anyway")
+        status = result.printer.get("PrinterStatus", "")
+        info = result.printer.get("PrinterStatusInfo", "")
+        if status == "FAILURE":
+            raise PrintClientError(f"the printer reports FAILURE ({info or 'no status info'}): not printing")
+        if status == "WARNING":
+            result.notes.append(f"the printer reports WARNING ({info or 'no status info'})")
+        if not images:
+            return result
+
+        session_uid = uids.new_uid()
+        reply = self.transport.n_create(uids.BASIC_FILM_SESSION, session_uid, film_session_dataset(options))
+        if not reply.ok:
+            raise PrintClientError(f"Film Session N-CREATE refused: {describe(reply.status)} {reply.error_comment}")
+        session_warning = [describe(reply.status)] if reply.category is Category.WARNING else []
+
+        prepared = [(i.source, i.image) if isinstance(i, PreparedImage) else (f"image {n}", i)
+                    for n, i in enumerate(images, start=1)]
+        for number, page in enumerate(paginate(prepared, options.boxes_per_film), start=1):
+            film = FilmResult(number, [source for source, _ in page], warnings=list(session_warning))
+            result.films.append(film)
+            if not self._print_film(film, page, options, session_uid, session_print, result, progress):
+                break
+        if session_print and any(f.status == Status.SUCCESS or f.accepted for f in result.films):
+            reply = self.transport.n_action(uids.BASIC_FILM_SESSION, session_uid, PRINT)
+            for film in result.films:
+                if film.accepted:
+                    self._record(film, reply, "Film Session N-ACTION")
+            if progress:
+                progress(result.images_sent, sum(f.accepted for f in result.films))
+        self.transport.n_delete(uids.BASIC_FILM_SESSION, session_uid)
+        return result
+
+    def _record(self, film: FilmResult, reply: Reply, what: str) -> None:
+        if reply.category is Category.FAILURE:
+            film.status, film.error_comment = reply.status, f"{what}: {reply.error_comment}".strip(": ")
+        elif reply.category is Category.WARNING:
+            film.warnings.append(f"{what}: {describe(reply.status)}" + (f" ({reply.error_comment})"
+                                                                         if reply.error_comment else ""))
+
+    def _print_film(self, film: FilmResult, page: list[tuple[str, GrayscaleImage]], options: FilmOptions,
+                    session_uid: str, session_print: bool, result: PrintResult, progress: Progress | None) -> bool:
+        """One film; False when the films after it cannot fare better (film box refused)."""
+        box_uid = uids.new_uid()
+        reply = self.transport.n_create(uids.BASIC_FILM_BOX, box_uid, film_box_dataset(options, session_uid))
+        self._record(film, reply, "Film Box N-CREATE")
+        if not reply.ok:
+            return False
+        refs = reply.dataset.get("ReferencedImageBoxSequence") if reply.dataset is not None else None
+        if not refs or len(refs) < len(page):
+            film.status = Status.PROCESSING_FAILURE
+            film.error_comment = f"the printer returned {len(refs or [])} image boxes for {len(page)} images"
+            return False
+        for position, ((source, image), ref) in enumerate(zip(page, refs, strict=False), start=1):
+            reply = self._set_image(position, image, ref, options)
+            if not reply.ok:
+                film.status = reply.status
+                film.error_comment = f"Image Box {position} ({source}): {reply.error_comment}"
+                break
+            self._record(film, reply, f"Image Box {position}")
+            result.images_sent += 1
+            if progress:
+                progress(result.images_sent, sum(f.accepted for f in result.films[:-1]))
+        if film.accepted and not session_print:
+            self._record(film, self.transport.n_action(uids.BASIC_FILM_BOX, box_uid, PRINT), "Film Box N-ACTION")
+            if progress:
+                progress(result.images_sent, sum(f.accepted for f in result.films))
+        if not session_print:
+            self.transport.n_delete(uids.BASIC_FILM_BOX, box_uid)
+        return True
+
+    def _set_image(self, position: int, image: GrayscaleImage, ref: Any, options: FilmOptions) -> Reply:
+        if self._use_8_bit and image.bits_stored == 12:
+            image = to_8_bit(image)
+        ds = image_box_dataset(position, image, options, big_endian=self.transport.big_endian)
+        reply = self.transport.n_set(str(ref.ReferencedSOPClassUID), str(ref.ReferencedSOPInstanceUID), ds)
+        if reply.status == Status.INVALID_ATTRIBUTE_VALUE and image.bits_stored == 12 and not self._use_8_bit:
+            log.info("the printer refused a 12-bit image box (%s): sending 8-bit images", reply.error_comment)
+            self._use_8_bit = True
+            return self._set_image(position, image, ref, options)
+        return reply

@@ -1,0 +1,196 @@
+"""Where the SCU's DIMSE requests go: a print SCP over the network, or the local model (preview).
+
+Both answer the same calls with the same `Reply`, so `printserver render` walks the very same
+conversation as `printserver print` and composes what the SCP would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pynetdicom import AE, evt
+
+from printserver import uids
+from printserver.config import PrinterProfile
+from printserver.layout import load_layouts
+from printserver.model.association import PrintAssociation
+from printserver.model.job import PrintJob
+from printserver.model.messages import Op, Request
+from printserver.status import Category, Status, category
+
+log = logging.getLogger(__name__)
+
+META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
+COMPONENTS = (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_GRAYSCALE_IMAGE_BOX, uids.PRINTER)
+TRANSFER_SYNTAXES = [uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.IMPLICIT_VR_LITTLE_ENDIAN]
+
+
+class PrintClientError(Exception):
+    """The conversation cannot go on (association refused or lost, printer down)."""
+
+
+@dataclass
+class Reply:
+    status: int
+    dataset: Dataset | None = None
+    error_comment: str = ""
+
+    @property
+    def category(self) -> Category:
+        return category(self.status)
+
+    @property
+    def ok(self) -> bool:
+        return self.category is not Category.FAILURE
+
+
+@dataclass
+class EventReport:
+    sop_class_uid: str
+    event_type_id: int
+    information: Dataset | None = None
+
+
+class NetworkTransport:
+    """One association to a print SCP, working around pynetdicom's SCU traps."""
+
+    def __init__(self, host: str, port: int, called_ae: str, calling_ae: str = "PRINTSERVER", *,
+                 timeout: float = 60.0, max_pdu: int = 65536) -> None:
+        self.events: list[EventReport] = []
+        self._ids = itertools.count(1)
+        self._waiting = threading.Event()
+        ae = AE(ae_title=calling_ae)
+        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
+        ae.connection_timeout = min(timeout, 30)
+        ae.add_requested_context(META, TRANSFER_SYNTAXES)
+        for sop_class in COMPONENTS:
+            ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
+        self.ae = ae
+        self.assoc = ae.associate(host, port, ae_title=called_ae, max_pdu=max_pdu,
+                                  evt_handlers=[(evt.EVT_N_EVENT_REPORT, self._on_event)])
+        if not self.assoc.is_established:
+            ae.shutdown()
+            why = "rejected" if self.assoc.is_rejected else "aborted" if self.assoc.is_aborted else "not established"
+            raise PrintClientError(f"association with {called_ae} at {host}:{port} {why}")
+        accepted = {cx.abstract_syntax: cx for cx in self.assoc.accepted_contexts}
+        self.meta_uid: str | None = META if META in accepted else None
+        missing = [c for c in COMPONENTS if self.meta_uid is None and c not in accepted]
+        if missing:
+            self.release()
+            raise PrintClientError(f"{called_ae} accepted neither the Basic Grayscale Print Management Meta class "
+                                   f"nor {', '.join(missing)}")
+        cx = accepted.get(META) or accepted[uids.BASIC_GRAYSCALE_IMAGE_BOX]
+        self.big_endian = cx.transfer_syntax[0] == uids.EXPLICIT_VR_BIG_ENDIAN
+        self._fix_response_race()
+
+    def _fix_response_race(self) -> None:
+        """pynetdicom's requestor reactor can take a response off the queue before the send_n_*() call
+        that waits for it (its pause handshake has a window), log "unexpected", and leave the call waiting
+        for the whole DIMSE timeout. Hand any response taken while a call waits back to that call."""
+        serve = self.assoc._serve_request
+
+        def serve_request(msg: Any, context_id: int) -> None:
+            if not getattr(msg, "is_valid_request", False) and self._waiting.is_set():
+                self.assoc.dimse.msg_queue.put((context_id, msg))
+                return
+            serve(msg, context_id)
+
+        self.assoc._serve_request = serve_request
+
+    def _on_event(self, event: Any) -> tuple[int, None]:
+        """Printer / Print Job events: record them and confirm (an unbound pynetdicom SCU answers 0110)."""
+        r = event.request
+        info = None
+        with contextlib.suppress(Exception):  # an undecodable event still gets its confirmation
+            info = event.event_information
+        self.events.append(EventReport(str(r.AffectedSOPClassUID), int(r.EventTypeID), info))
+        return Status.SUCCESS, None
+
+    def _meta(self, sop_class: str) -> str | None:
+        return self.meta_uid if sop_class in COMPONENTS else None
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Reply:
+        if not self.assoc.is_established:
+            raise PrintClientError("the association is gone (released or aborted by the printer)")
+        self._waiting.set()
+        try:
+            result = fn(*args, msg_id=next(self._ids), **kwargs)
+        finally:
+            self._waiting.clear()
+        status, data = result if isinstance(result, tuple) else (result, None)
+        if status is None or "Status" not in status:
+            raise PrintClientError("no response from the printer (timeout or association aborted)")
+        return Reply(int(status.Status), data if data is not None and len(data) else None,
+                     str(status.get("ErrorComment", "") or ""))
+
+    def n_create(self, sop_class: str, uid: str, ds: Dataset | None) -> Reply:
+        return self._call(self.assoc.send_n_create, ds, sop_class, uid, meta_uid=self._meta(sop_class))
+
+    def n_set(self, sop_class: str, uid: str, ds: Dataset) -> Reply:
+        return self._call(self.assoc.send_n_set, ds, sop_class, uid, meta_uid=self._meta(sop_class))
+
+    def n_get(self, sop_class: str, uid: str, tags: list[int]) -> Reply:
+        return self._call(self.assoc.send_n_get, tags, sop_class, uid, meta_uid=self._meta(sop_class))
+
+    def n_action(self, sop_class: str, uid: str, action_type: int) -> Reply:
+        return self._call(self.assoc.send_n_action, None, action_type, sop_class, uid, meta_uid=self._meta(sop_class))
+
+    def n_delete(self, sop_class: str, uid: str) -> Reply:
+        return self._call(self.assoc.send_n_delete, sop_class, uid, meta_uid=self._meta(sop_class))
+
+    def release(self) -> None:
+        if self.assoc.is_established:
+            self.assoc.release()
+        self.ae.shutdown()
+
+
+@dataclass
+class LocalTransport:
+    """The SCP's own model in-process: what `printserver serve` would do, without network or spool."""
+
+    profile: PrinterProfile = field(default_factory=PrinterProfile)
+    calling_ae: str = "PRINTSERVER"
+    big_endian: bool = False
+    jobs: list[PrintJob] = field(default_factory=list)
+    events: list[EventReport] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.model = PrintAssociation(self.profile, load_layouts(), calling_ae=self.calling_ae,
+                                      called_ae=self.profile.ae_title)
+
+    def _call(self, op: Op, sop_class: str, uid: str | None, ds: Dataset | None = None, **kw: Any) -> Reply:
+        rsp = self.model.handle(Request(op, sop_class, uid, META, ds, **kw))
+        if rsp.job is not None:
+            self.jobs.append(rsp.job)
+        return Reply(int(rsp.status), rsp.dataset, rsp.error_comment or "")
+
+    def n_create(self, sop_class: str, uid: str, ds: Dataset | None) -> Reply:
+        return self._call(Op.N_CREATE, sop_class, uid, ds)
+
+    def n_set(self, sop_class: str, uid: str, ds: Dataset) -> Reply:
+        # Through the wire encoding and back, so the model sees what an SCP would receive.
+        from pynetdicom.dsutils import decode, encode
+
+        raw = encode(ds, False, True, False)
+        assert raw is not None
+        from io import BytesIO
+
+        return self._call(Op.N_SET, sop_class, uid, decode(BytesIO(raw), False, True))
+
+    def n_get(self, sop_class: str, uid: str, tags: list[int]) -> Reply:
+        return self._call(Op.N_GET, sop_class, uid, attribute_identifiers=tuple(tags))
+
+    def n_action(self, sop_class: str, uid: str, action_type: int) -> Reply:
+        return self._call(Op.N_ACTION, sop_class, uid, action_type_id=action_type)
+
+    def n_delete(self, sop_class: str, uid: str) -> Reply:
+        return self._call(Op.N_DELETE, sop_class, uid)
+
+    def release(self) -> None:
+        self.model.release()
