@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -193,3 +194,33 @@ def test_prints_on_dcmprscp(tmp_path, modalities, name) -> None:
     # the CT, the CR downsampled from 2560 x 2048 to the 1024 maximum, the US
     assert sorted((d.Rows, d.Columns) for d in stored) == [(480, 640), (512, 512), (1024, 819)]
     assert {int(d.BitsStored) for d in stored} == {bits}
+
+
+class _NeverPause:
+    """A reactor checkpoint that never blocks: pynetdicom's reactor keeps polling the DIMSE queue
+    while send_n_*() waits, which is the race made certain instead of occasional."""
+
+    def __init__(self) -> None:
+        pass
+
+    def set(self) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
+
+    def is_set(self) -> bool:
+        return True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        time.sleep(0.0005)  # long enough for send_n_*() to see the reactor "paused", which it is not
+        return True
+
+
+def test_responses_taken_by_the_reactor_reach_the_waiting_call(scp) -> None:
+    images = [flat(100 * i) for i in range(20)]
+    with PrintClient.connect("127.0.0.1", scp.port, "PRINTSCP", timeout=5) as client:
+        client.transport.assoc._reactor_checkpoint = _NeverPause()
+        result = client.print_images(images, FilmOptions(film_box=FilmBoxOptions("STANDARD\\4,5")))
+    assert result.ok and result.images_sent == 20
+    scp.wait_pdfs(1)

@@ -90,17 +90,27 @@ class NetworkTransport:
         self._fix_response_race()
 
     def _fix_response_race(self) -> None:
-        """pynetdicom's requestor reactor can take a response off the queue before the send_n_*() call
-        that waits for it (its pause handshake has a window), log "unexpected", and leave the call waiting
-        for the whole DIMSE timeout. Hand any response taken while a call waits back to that call."""
+        """pynetdicom's requestor reactor can take a response off the DIMSE queue before the send_n_*()
+        call that waits for it (its pause handshake has a window), log "unexpected", and leave the call
+        waiting out the whole DIMSE timeout. While a call waits, the reactor's polls now find nothing;
+        a response it took all the same (polled just before the call began) goes back to the call.
+        Events from the printer are not affected: pynetdicom serves N-EVENT-REPORTs as they arrive."""
+        dimse = self.assoc.dimse
+        get_msg = dimse.get_msg
         serve = self.assoc._serve_request
+
+        def reactor_aware_get_msg(block: bool = False) -> Any:
+            if not block and self._waiting.is_set():
+                return None, None
+            return get_msg(block)
 
         def serve_request(msg: Any, context_id: int) -> None:
             if not getattr(msg, "is_valid_request", False) and self._waiting.is_set():
-                self.assoc.dimse.msg_queue.put((context_id, msg))
+                dimse.msg_queue.put((context_id, msg))
                 return
             serve(msg, context_id)
 
+        dimse.get_msg = reactor_aware_get_msg
         self.assoc._serve_request = serve_request
 
     def _on_event(self, event: Any) -> tuple[int, None]:
