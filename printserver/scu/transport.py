@@ -22,6 +22,7 @@ from printserver.layout import load_layouts
 from printserver.model.association import PrintAssociation
 from printserver.model.job import PrintJob
 from printserver.model.messages import Op, Request
+from printserver.net import sockets
 from printserver.status import Category, Status, category
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class NetworkTransport:
             self.release()
             raise PrintClientError(f"{called_ae} accepted neither the Basic Grayscale Print Management Meta class "
                                    f"nor {', '.join(missing)}")
+        sockets.tune(self.assoc)  # ACK the printer's split responses at once (see net/sockets.py)
         cx = accepted.get(META) or accepted[uids.BASIC_GRAYSCALE_IMAGE_BOX]
         self.big_endian = cx.transfer_syntax[0] == uids.EXPLICIT_VR_BIG_ENDIAN
         self._fix_response_race()
