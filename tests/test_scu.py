@@ -224,3 +224,24 @@ def test_responses_taken_by_the_reactor_reach_the_waiting_call(scp) -> None:
         result = client.print_images(images, FilmOptions(film_box=FilmBoxOptions("STANDARD\\4,5")))
     assert result.ok and result.images_sent == 20
     scp.wait_pdfs(1)
+
+
+def test_compressed_images_decode_or_name_the_extra(scp, modalities, tmp_path) -> None:
+    from pydicom import dcmread
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGLSLossless, RLELossless
+
+    ds = dcmread(modalities["ct"])
+    ds.compress(RLELossless)  # pydicom decodes RLE by itself
+    ds.save_as(tmp_path / "rle.dcm")
+    out = cli("print", "--host", "127.0.0.1", "--port", str(scp.port), "--called-ae", "PRINTSCP",
+              str(tmp_path / "rle.dcm"))
+    assert out.returncode == 0, out.stderr
+    ds = dcmread(modalities["ct"])
+    ds.PixelData = encapsulate([b"\xff\xd8\xff\xf7" + bytes(64)])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = JPEGLSLossless  # no JPEG-LS decoder is installed here
+    ds.save_as(tmp_path / "jpegls.dcm")
+    out = cli("print", "--host", "127.0.0.1", "--port", str(scp.port), "--called-ae", "PRINTSCP",
+              str(tmp_path / "jpegls.dcm"))
+    assert out.returncode == 1 and "printserver[codecs]" in out.stderr and "JPEG-LS" in out.stderr

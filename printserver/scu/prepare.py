@@ -97,8 +97,8 @@ def _pixel_frames(ds: Dataset, source: str) -> np.ndarray:
     except Exception as exc:  # missing codec plugin, corrupt data: say which and how to fix
         ts = ds.file_meta.get("TransferSyntaxUID", "unknown") if hasattr(ds, "file_meta") else "unknown"
         hint = ""
-        if "JPEG" in str(getattr(ts, "name", "")) or "plugin" in str(exc).lower():
-            hint = " (install a pydicom decoder plugin: `pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg`)"
+        if getattr(ts, "is_compressed", False) or "plugin" in str(exc).lower():
+            hint = " (install the decoders: pip install 'printserver[codecs]')"
         raise PreparationError(f"{source}: cannot decode pixel data of transfer syntax {ts}{hint}: {exc}") from exc
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     spp = int(ds.get("SamplesPerPixel", 1))
