@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -390,5 +389,3 @@ _CLASS_NAMES = {
 def _class_name(uid: str) -> str:
     return _CLASS_NAMES.get(uid, uid)
 
-
-__all__ = ["PrintAssociation", "replace"]
