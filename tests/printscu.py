@@ -115,6 +115,26 @@ class PrintSCU:
     def n_delete(self, sop_class: str, uid: str) -> Any:
         return self.assoc.send_n_delete(sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
 
+    def raw_n_set(self, sop_class: str, uid: str, encoded: bytes) -> Any:
+        """An N-SET whose Modification List is `encoded` as is (malformed data sets); the response primitive."""
+        import time
+        from io import BytesIO
+
+        from pynetdicom.dimse_primitives import N_SET
+
+        req = N_SET()
+        req.MessageID = next(self._ids)
+        req.RequestedSOPClassUID, req.RequestedSOPInstanceUID = sop_class, uid
+        req.ModificationList = BytesIO(encoded)
+        self.assoc._reactor_checkpoint.clear()  # pause the reactor as pynetdicom's own send_*() do
+        while not self.assoc._is_paused:
+            time.sleep(0.0001)
+        try:
+            self.assoc.dimse.send_msg(req, self.assoc.accepted_contexts[0].context_id)
+            return self.assoc.dimse.get_msg(block=True)[1]
+        finally:
+            self.assoc._reactor_checkpoint.set()
+
     # --- the usual flow ----------------------------------------------------------------------------
 
     def create_session(self, ds: Dataset | None = None, uid: str | None = None) -> int:

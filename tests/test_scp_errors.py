@@ -333,3 +333,13 @@ def test_oversized_message_aborts_only_its_association(scp_factory) -> None:
         assert other.set_image(1, np.zeros((10, 10), np.uint16)) == Status.SUCCESS
         assert other.print_film_box() == Status.SUCCESS
     server.wait_pdfs(1)
+
+
+@pytest.mark.parametrize("junk", [b"\x08\x00\x05\x00CS\xff\xffgarbage", b"\x00" * 7, bytes(range(256))])
+def test_malformed_data_sets_get_a_failure_status_and_the_association_goes_on(scu, junk: bytes) -> None:
+    scu.create_session()
+    scu.create_film_box()
+    rsp = scu.raw_n_set(uids.BASIC_GRAYSCALE_IMAGE_BOX, scu.image_box_uids[0], junk)
+    assert rsp is not None and 0x0100 <= rsp.Status <= 0x01FF  # a failure status, not an abort
+    assert scu.set_image(1, IMG) == Status.SUCCESS
+    assert scu.print_film_box() == Status.SUCCESS
