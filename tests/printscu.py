@@ -16,6 +16,7 @@ from pydicom.sequence import Sequence
 from pynetdicom import AE, evt
 
 from printserver import uids
+from printserver.net import fixes
 
 META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
 TS_ALL = [uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_BIG_ENDIAN]
@@ -78,6 +79,7 @@ class PrintSCU:
                                        evt_handlers=[(evt.EVT_N_EVENT_REPORT, lambda e: (0x0000, None))])
         if not self.assoc.is_established:
             raise ConnectionError("association not established")
+        self._guard = fixes.ResponseRaceGuard(self.assoc)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -98,22 +100,28 @@ class PrintSCU:
     # --- raw DIMSE ---------------------------------------------------------------------------------
 
     def n_create(self, ds: Dataset | None, sop_class: str, uid: str | None = None, meta: str | None = "") -> Any:
-        return self.assoc.send_n_create(ds, sop_class, uid, meta_uid=self.meta if meta == "" else meta,
-                                        msg_id=next(self._ids))
+        with self._guard.waiting():
+            return self.assoc.send_n_create(ds, sop_class, uid, meta_uid=self.meta if meta == "" else meta,
+                                            msg_id=next(self._ids))
 
     def n_set(self, ds: Dataset, sop_class: str, uid: str, meta: str | None = "") -> Any:
-        return self.assoc.send_n_set(ds, sop_class, uid, meta_uid=self.meta if meta == "" else meta,
-                                     msg_id=next(self._ids))
+        with self._guard.waiting():
+            return self.assoc.send_n_set(ds, sop_class, uid, meta_uid=self.meta if meta == "" else meta,
+                                         msg_id=next(self._ids))
 
     def n_get(self, tags: list[int] | None, sop_class: str = uids.PRINTER,
               uid: str = uids.PRINTER_INSTANCE) -> Any:
-        return self.assoc.send_n_get(tags or [], sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
+        with self._guard.waiting():
+            return self.assoc.send_n_get(tags or [], sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
 
     def n_action(self, action: int, sop_class: str, uid: str) -> Any:
-        return self.assoc.send_n_action(None, action, sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
+        with self._guard.waiting():
+            return self.assoc.send_n_action(None, action, sop_class, uid, meta_uid=self.meta,
+                                            msg_id=next(self._ids))
 
     def n_delete(self, sop_class: str, uid: str) -> Any:
-        return self.assoc.send_n_delete(sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
+        with self._guard.waiting():
+            return self.assoc.send_n_delete(sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
 
     def raw_n_set(self, sop_class: str, uid: str, encoded: bytes) -> Any:
         """An N-SET whose Modification List is `encoded` as is (malformed data sets); the response primitive."""
@@ -130,8 +138,9 @@ class PrintSCU:
         while not self.assoc._is_paused:
             time.sleep(0.0001)
         try:
-            self.assoc.dimse.send_msg(req, self.assoc.accepted_contexts[0].context_id)
-            return self.assoc.dimse.get_msg(block=True)[1]
+            with self._guard.waiting():
+                self.assoc.dimse.send_msg(req, self.assoc.accepted_contexts[0].context_id)
+                return self.assoc.dimse.get_msg(block=True)[1]
         finally:
             self.assoc._reactor_checkpoint.set()
 

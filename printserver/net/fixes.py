@@ -4,6 +4,9 @@
   it has no service class for, or carries a UID longer than 64 characters. The standard expects a
   failure status (0118 No such SOP Class, 0117 Invalid SOP Instance) and the association to go
   on: both now reach the model, which answers them.
+- As a requestor, pynetdicom's reactor can take a response off the DIMSE queue before the send_*()
+  call that waits for it (its pause handshake has a window), log "unexpected", and leave the call
+  waiting out the whole DIMSE timeout: ResponseRaceGuard.
 - pynetdicom gathers a DIMSE message's data set in memory without limit. A message larger than
   any image the printers accept (plus slack) now aborts its association before it can exhaust
   memory; every other association goes on.
@@ -11,7 +14,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pynetdicom.association
@@ -63,3 +69,42 @@ def install() -> None:
 
     DIMSEMessage.decode_msg = bounded_decode_msg  # type: ignore[method-assign]
     _installed = True
+
+
+class ResponseRaceGuard:
+    """For a requestor association: while a send_*() call waits, the reactor's polls find nothing; a
+    response it took all the same (polled just before the call began) is handed back to the call.
+
+    Events from the peer are not affected: pynetdicom serves N-EVENT-REPORTs as they arrive.
+        guard = ResponseRaceGuard(assoc)
+        with guard.waiting():
+            status, ds = assoc.send_n_set(...)
+    """
+
+    def __init__(self, assoc: Any) -> None:
+        self._waiting = threading.Event()
+        dimse = assoc.dimse
+        get_msg = dimse.get_msg
+        serve = assoc._serve_request
+
+        def reactor_aware_get_msg(block: bool = False) -> Any:
+            if not block and self._waiting.is_set():
+                return None, None
+            return get_msg(block)
+
+        def serve_request(msg: Any, context_id: int) -> None:
+            if not getattr(msg, "is_valid_request", False) and self._waiting.is_set():
+                dimse.msg_queue.put((context_id, msg))
+                return
+            serve(msg, context_id)
+
+        dimse.get_msg = reactor_aware_get_msg
+        assoc._serve_request = serve_request
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        self._waiting.set()
+        try:
+            yield
+        finally:
+            self._waiting.clear()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +21,7 @@ from printserver.layout import load_layouts
 from printserver.model.association import PrintAssociation
 from printserver.model.job import PrintJob
 from printserver.model.messages import Op, Request
-from printserver.net import sockets
+from printserver.net import fixes, sockets
 from printserver.status import Category, Status, category
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,6 @@ class NetworkTransport:
                  timeout: float = 60.0, max_pdu: int = 65536) -> None:
         self.events: list[EventReport] = []
         self._ids = itertools.count(1)
-        self._waiting = threading.Event()
         ae = AE(ae_title=calling_ae)
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
         ae.connection_timeout = min(timeout, 30)
@@ -89,31 +87,7 @@ class NetworkTransport:
         sockets.tune(self.assoc)  # ACK the printer's split responses at once (see net/sockets.py)
         cx = accepted.get(META) or accepted[uids.BASIC_GRAYSCALE_IMAGE_BOX]
         self.big_endian = cx.transfer_syntax[0] == uids.EXPLICIT_VR_BIG_ENDIAN
-        self._fix_response_race()
-
-    def _fix_response_race(self) -> None:
-        """pynetdicom's requestor reactor can take a response off the DIMSE queue before the send_n_*()
-        call that waits for it (its pause handshake has a window), log "unexpected", and leave the call
-        waiting out the whole DIMSE timeout. While a call waits, the reactor's polls now find nothing;
-        a response it took all the same (polled just before the call began) goes back to the call.
-        Events from the printer are not affected: pynetdicom serves N-EVENT-REPORTs as they arrive."""
-        dimse = self.assoc.dimse
-        get_msg = dimse.get_msg
-        serve = self.assoc._serve_request
-
-        def reactor_aware_get_msg(block: bool = False) -> Any:
-            if not block and self._waiting.is_set():
-                return None, None
-            return get_msg(block)
-
-        def serve_request(msg: Any, context_id: int) -> None:
-            if not getattr(msg, "is_valid_request", False) and self._waiting.is_set():
-                dimse.msg_queue.put((context_id, msg))
-                return
-            serve(msg, context_id)
-
-        dimse.get_msg = reactor_aware_get_msg
-        self.assoc._serve_request = serve_request
+        self._race_guard = fixes.ResponseRaceGuard(self.assoc)
 
     def _on_event(self, event: Any) -> tuple[int, None]:
         """Printer / Print Job events: record them and confirm (an unbound pynetdicom SCU answers 0110)."""
@@ -130,11 +104,8 @@ class NetworkTransport:
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Reply:
         if not self.assoc.is_established:
             raise PrintClientError("the association is gone (released or aborted by the printer)")
-        self._waiting.set()
-        try:
+        with self._race_guard.waiting():
             result = fn(*args, msg_id=next(self._ids), **kwargs)
-        finally:
-            self._waiting.clear()
         status, data = result if isinstance(result, tuple) else (result, None)
         if status is None or "Status" not in status:
             raise PrintClientError("no response from the printer (timeout or association aborted)")
