@@ -376,14 +376,27 @@ class PrintAssociation:
     # --- Annotation Box ----------------------------------------------------------------------------
 
     def _annotation_box_set(self, req: Request) -> Response:
+        """Annotation Position in the data set decides where the text goes, among the film box's positions.
+
+        DCMTK's print SCU sends its one annotation to the first annotation box of the Referenced Basic
+        Annotation Box Sequence whatever its position (e.g. "Annotation = 2\\ANNOTATION"), so the
+        position is honoured, not checked against the instance (logged when they differ).
+        """
         where = "Annotation Box N-SET"
         box: AnnotationBox = self._lookup(req)
         v = A.validate(req.dataset, ANNOTATION_BOX, self.profile, where=where, creating=True)
-        if v.values["AnnotationPosition"] != box.position:
+        assert self.film_session is not None
+        film_box = next(fb for fb in self.film_session.film_boxes if box in fb.annotation_boxes)
+        position = v.values["AnnotationPosition"]
+        if not 1 <= position <= len(film_box.annotation_boxes):
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"AnnotationPosition {v.values['AnnotationPosition']} is not this annotation box's "
-                             f"position {box.position}", 0x20300010, context=where)
-        box.text = v.values.get("TextString", "")
+                             f"AnnotationPosition {position} is not a position of Annotation Display Format "
+                             f"{film_box.attributes.get('AnnotationDisplayFormatID')} "
+                             f"(1..{len(film_box.annotation_boxes)})", 0x20300010, context=where)
+        if position != box.position:
+            log.info("%s: AnnotationPosition %d sent to the annotation box of position %d; text goes to %d",
+                     where, position, box.position, position)
+        film_box.annotation_boxes[position - 1].text = v.values.get("TextString", "")
         return Response(_pick_warning(v.warnings), attribute_identifiers=tuple(v.ignored))
 
     # --- Printer -----------------------------------------------------------------------------------
