@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from printserver.errors import ConfigError
-from printserver.layout import FORMAT_KINDS, load_layouts
+from printserver.layout import ALL_FORMAT_KINDS, LayoutData, load_layouts
 
 ALL_MAGNIFICATION_TYPES = ("REPLICATE", "BILINEAR", "CUBIC", "NONE")
 ALL_MEDIUM_TYPES = ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM")
@@ -41,7 +41,9 @@ class PrinterProfile:
         "8INX10IN", "8_5INX11IN", "10INX12IN", "10INX14IN", "11INX14IN", "11INX17IN",
         "14INX14IN", "14INX17IN", "24CMX24CM", "24CMX30CM", "A4", "A3",
     )  # fmt: skip
-    display_format_kinds: tuple[str, ...] = FORMAT_KINDS
+    display_format_kinds: tuple[str, ...] = ALL_FORMAT_KINDS
+    #: Annotation Display Format IDs offered (defined in layouts/annotation_formats.toml)
+    annotation_display_format_ids: tuple[str, ...] = ("LABEL", "ANNOTATION")
     max_image_boxes: int = 100
     medium_types: tuple[str, ...] = ALL_MEDIUM_TYPES
     film_destinations: tuple[str, ...] = ("MAGAZINE", "PROCESSOR")
@@ -132,7 +134,7 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
         _check(size in sizes, f"{key}.film_sizes", f"'{size}' is not defined in layouts (known: {', '.join(sizes)})")
     _check(p.default_film_size in p.film_sizes, f"{key}.default_film_size", "must be one of film_sizes")
     for kind in p.display_format_kinds:
-        _check(kind in FORMAT_KINDS, f"{key}.display_format_kinds", f"'{kind}' is not one of {FORMAT_KINDS}")
+        _check(kind in ALL_FORMAT_KINDS, f"{key}.display_format_kinds", f"'{kind}' is not one of {ALL_FORMAT_KINDS}")
     for mag in p.magnification_types:
         _check(mag in ALL_MAGNIFICATION_TYPES, f"{key}.magnification_types", f"'{mag}' is not a Magnification Type")
     _check(p.default_magnification_type in p.magnification_types, f"{key}.default_magnification_type",
@@ -172,6 +174,19 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
     _check(bool(p.pdf_dir), f"{key}.pdf_dir", "must name a folder")
 
 
+def _validate_layout_data(p: PrinterProfile, key: str, layouts: LayoutData) -> None:
+    """Data-defined formats a printer offers must exist in the layouts (built-in or the admin's)."""
+    defined = set(layouts.display_formats)
+    for kind in ("SLIDE", "SUPERSLIDE"):
+        _check(kind not in p.display_format_kinds or kind in defined, f"{key}.display_format_kinds",
+               f"'{kind}' is offered but not defined in layouts (display_formats.toml)")
+    _check("CUSTOM" not in p.display_format_kinds or any(k.startswith("CUSTOM\\") for k in defined),
+           f"{key}.display_format_kinds", "'CUSTOM' is offered but no CUSTOM.i is defined in layouts")
+    for fid in p.annotation_display_format_ids:
+        _check(fid in layouts.annotation_formats, f"{key}.annotation_display_format_ids",
+               f"'{fid}' is not defined in layouts (known: {', '.join(layouts.annotation_formats) or 'none'})")
+
+
 def from_dict(data: dict[str, Any], base: Path | None = None) -> ServerConfig:
     """Build and validate a ServerConfig from parsed TOML; relative folders resolve against `base`."""
     server = dict(data.get("server", {}))
@@ -206,9 +221,10 @@ def validated(config: ServerConfig) -> ServerConfig:
     _check(0 < config.port < 65536, "server.port", "must be 1..65535")
     _check(1 <= config.workers <= 64, "server.workers", "must be 1..64")
     _check(config.max_pdu == 0 or config.max_pdu >= 4096, "server.max_pdu", "must be 0 (unlimited) or >= 4096")
-    sizes = load_layouts(config.layouts_dir).film_sizes
+    layouts = load_layouts(config.layouts_dir)
     for i, profile in enumerate(config.printers):
-        _validate_printer(profile, f"printer[{i}]", sizes)
+        _validate_printer(profile, f"printer[{i}]", layouts.film_sizes)
+        _validate_layout_data(profile, f"printer[{i}]", layouts)
     titles = [p.ae_title for p in config.printers]
     dupes = sorted({t for t in titles if titles.count(t) > 1})
     _check(not dupes, "printer.ae_title", f"AE titles must be unique, repeated: {', '.join(dupes)}")

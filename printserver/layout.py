@@ -6,29 +6,41 @@ Pure data and arithmetic, shared by the model (validation, box count) and the re
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from printserver.formats import AnnotationFormat
 
 FORMAT_KINDS = ("STANDARD", "ROW", "COL")
+#: Formats whose boxes come from layout data (printserver/formats.py), not from parameters.
+DATA_FORMAT_KINDS = ("SLIDE", "SUPERSLIDE", "CUSTOM")
+ALL_FORMAT_KINDS = FORMAT_KINDS + DATA_FORMAT_KINDS
 ORIENTATIONS = ("PORTRAIT", "LANDSCAPE")
 MM_PER_INCH = 25.4
 
 
 @dataclass(frozen=True)
 class DisplayFormat:
-    """A parsed Image Display Format (2010,0010): STANDARD\\C,R, ROW\\R1,R2,.. or COL\\C1,C2,.."""
+    """A parsed Image Display Format (2010,0010): STANDARD\\C,R, ROW\\R1,.., COL\\C1,.., SLIDE, SUPERSLIDE, CUSTOM\\i"""
 
     kind: str
-    counts: tuple[int, ...]
+    counts: tuple[int, ...]  # CUSTOM: (i,); SLIDE / SUPERSLIDE: ()
 
     @property
     def box_count(self) -> int:
+        """Grid formats only: data-defined formats know their count from the layout data."""
         if self.kind == "STANDARD":
             return self.counts[0] * self.counts[1]
+        if self.kind in DATA_FORMAT_KINDS:
+            raise ValueError(f"{self} takes its box count from the layout data")
         return sum(self.counts)
 
     def __str__(self) -> str:
+        if not self.counts:
+            return self.kind
         return f"{self.kind}\\{','.join(map(str, self.counts))}"
 
 
@@ -36,10 +48,18 @@ def parse_display_format(value: str, max_boxes: int = 1000) -> DisplayFormat:
     """Parse and check an Image Display Format; ValueError says what is wrong."""
     text = value.strip()
     kind, sep, params = text.partition("\\")
+    if kind in ("SLIDE", "SUPERSLIDE"):
+        if sep:
+            raise ValueError(f"{kind} takes no parameters, got '{params}'")
+        return DisplayFormat(kind, ())
+    if kind == "CUSTOM":
+        if not params.isdigit() or int(params) < 1:
+            raise ValueError(f"CUSTOM needs a format number i >= 1 (CUSTOM\\i), got '{params}'")
+        return DisplayFormat(kind, (int(params),))
     if not sep:
         raise ValueError(f"'{text}' has no '\\' between the format name and its parameters")
     if kind not in FORMAT_KINDS:
-        raise ValueError(f"format '{kind}' is not supported (supported: {', '.join(FORMAT_KINDS)})")
+        raise ValueError(f"format '{kind}' is not supported (supported: {', '.join(ALL_FORMAT_KINDS)})")
     try:
         counts = tuple(int(p) for p in params.split(","))
     except ValueError:
@@ -96,6 +116,10 @@ class LayoutData:
     film_sizes: dict[str, tuple[float, float]]
     margin_mm: float
     gap_mm: float
+    #: SLIDE, SUPERSLIDE, CUSTOM\\i -> their definition (display_formats.toml)
+    display_formats: dict[str, Any] = field(default_factory=dict)
+    #: Annotation Display Format ID -> its definition (annotation_formats.toml)
+    annotation_formats: dict[str, AnnotationFormat] = field(default_factory=dict)
 
 
 def builtin_layouts_dir() -> Path:
@@ -107,10 +131,17 @@ def builtin_layouts_dir() -> Path:
 @cache
 def load_layouts(extra_dir: str | None = None) -> LayoutData:
     """Built-in layout data, overlaid by an admin's folder of the same TOML files."""
+    from printserver.formats import load_folder
+
     sizes: dict[str, tuple[float, float]] = {}
     geometry: dict[str, float] = {}
+    display: dict[str, Any] = {}
+    annotation: dict[str, AnnotationFormat] = {}
     dirs = [builtin_layouts_dir()] + ([Path(extra_dir)] if extra_dir else [])
     for folder in dirs:
+        more_display, more_annotation = load_folder(folder)
+        display.update(more_display)
+        annotation.update(more_annotation)
         path = folder / "film_sizes.toml"
         if not path.is_file():
             continue
@@ -120,7 +151,8 @@ def load_layouts(extra_dir: str | None = None) -> LayoutData:
                 raise ValueError(f"{path}: film_sizes.{name} must be [width_mm, height_mm]")
             sizes[name] = (float(dims[0]), float(dims[1]))
         geometry.update(data.get("geometry", {}))
-    return LayoutData(sizes, float(geometry.get("margin_mm", 4.0)), float(geometry.get("gap_mm", 2.0)))
+    return LayoutData(sizes, float(geometry.get("margin_mm", 4.0)), float(geometry.get("gap_mm", 2.0)), display,
+                      annotation)
 
 
 def film_dimensions(film_size_id: str, orientation: str, layouts: LayoutData) -> tuple[float, float]:

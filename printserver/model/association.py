@@ -18,9 +18,12 @@ from pydicom.sequence import Sequence
 from printserver import uids
 from printserver.config import PrinterProfile
 from printserver.errors import PrintError
+from printserver.formats import annotation_rects, image_box_rects
 from printserver.layout import LayoutData, film_dimensions, parse_display_format
 from printserver.model import attributes as A
-from printserver.model.job import FilmJob, ImageBoxJob, PrintJob
+from printserver.model.annotation import ANNOTATION_BOX, FILM_BOX_WITH_ANNOTATION, AnnotationBox
+from printserver.model.color import COLOR_IMAGE_BOX, parse_color_item
+from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.model.messages import Op, Request, Response
 from printserver.model.objects import FilmBox, FilmSession, ImageBox
 from printserver.model.pixels import parse_grayscale_item
@@ -35,7 +38,7 @@ PRINT_ACTION = 1  # Action Type ID of Print (PS3.4 H.4.1.2.4, H.4.2.2.4)
 FILM_BOX_ECHO = (
     "ImageDisplayFormat", "FilmOrientation", "FilmSizeID", "MagnificationType", "SmoothingType",
     "BorderDensity", "EmptyImageDensity", "MinDensity", "MaxDensity", "Trim", "ConfigurationInformation",
-    "RequestedResolutionID", "Illumination", "ReflectedAmbientLight",
+    "RequestedResolutionID", "Illumination", "ReflectedAmbientLight", "AnnotationDisplayFormatID",
 )  # fmt: skip
 FILM_SESSION_ECHO = (
     "NumberOfCopies", "PrintPriority", "MediumType", "FilmDestination", "FilmSessionLabel", "OwnerID",
@@ -70,12 +73,15 @@ class PrintAssociation:
         calling_ae: str = "",
         called_ae: str = "",
         clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+        negotiated: frozenset[str] = frozenset(),
     ) -> None:
         self.profile = profile
         self.layouts = layouts
         self.calling_ae = calling_ae
         self.called_ae = called_ae or profile.ae_title
         self.clock = clock
+        #: Abstract syntaxes accepted on this association (Basic Annotation Box decides annotation boxes).
+        self.negotiated = negotiated
         self.film_session: FilmSession | None = None
         self._instances: dict[str, tuple[str, Any]] = {}
         self._films_printed = 0
@@ -89,6 +95,8 @@ class PrintAssociation:
             (uids.BASIC_FILM_BOX, Op.N_ACTION): self._film_box_action,
             (uids.BASIC_FILM_BOX, Op.N_DELETE): self._film_box_delete,
             (uids.BASIC_GRAYSCALE_IMAGE_BOX, Op.N_SET): self._image_box_set,
+            (uids.BASIC_COLOR_IMAGE_BOX, Op.N_SET): self._color_image_box_set,
+            (uids.BASIC_ANNOTATION_BOX, Op.N_SET): self._annotation_box_set,
             (uids.PRINTER, Op.N_GET): self._printer_get,
         }
 
@@ -179,7 +187,7 @@ class PrintAssociation:
                              "one film session per association")
         uid = self._new_instance_uid(req)
         v = A.validate(req.dataset, A.FILM_SESSION, self.profile, where="Film Session N-CREATE", creating=True)
-        self.film_session = FilmSession(uid, v.values)
+        self.film_session = FilmSession(uid, v.values, req.context_sop_class_uid)
         self._instances[uid] = (uids.BASIC_FILM_SESSION, self.film_session)
         return Response(_pick_warning(v.warnings), _dataset(v.values, FILM_SESSION_ECHO),
                         created_instance_uid=None if req.sop_instance_uid else uid,
@@ -224,7 +232,9 @@ class PrintAssociation:
 
     def _film_box_create(self, req: Request) -> Response:
         where = "Film Box N-CREATE"
-        v = A.validate(req.dataset, A.FILM_BOX, self.profile, where=where, creating=True)
+        annotating = uids.BASIC_ANNOTATION_BOX in self.negotiated
+        table = FILM_BOX_WITH_ANNOTATION if annotating else A.FILM_BOX
+        v = A.validate(req.dataset, table, self.profile, where=where, creating=True)
         session = self.film_session
         ref = v.values["ReferencedFilmSessionSequence"]
         ref_uid = ref[0].get("ReferencedSOPInstanceUID") if len(ref) == 1 else None
@@ -243,26 +253,42 @@ class PrintAssociation:
                              "the previous film box is not printed and this printer does not print film sessions")
         uid = self._new_instance_uid(req)
         fmt = parse_display_format(v.values["ImageDisplayFormat"])
-        image_boxes = [ImageBox(uids.new_uid(), position) for position in range(1, fmt.box_count + 1)]
+        annotation = self.layouts.annotation_formats.get(v.values.get("AnnotationDisplayFormatID", ""))
+        width, height = film_dimensions(v.values["FilmSizeID"], v.values["FilmOrientation"], self.layouts)
+        try:
+            rects = image_box_rects(fmt, width, height, margin=self.layouts.margin_mm, gap=self.layouts.gap_mm,
+                                    display_formats=self.layouts.display_formats, annotation=annotation)
+        except ValueError as exc:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"ImageDisplayFormat '{fmt}' {exc} ({v.values['FilmSizeID']} "
+                             f"{v.values['FilmOrientation']})", 0x20100010, context=where) from None
+        if len(rects) > self.profile.max_image_boxes:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"ImageDisplayFormat '{fmt}' has {len(rects)} image boxes, this printer's "
+                             f"maximum is {self.profile.max_image_boxes}", 0x20100010, context=where)
+        image_box_class = self._image_box_class(req, session)
+        image_boxes = [ImageBox(uids.new_uid(), position) for position in range(1, len(rects) + 1)]
+        annotation_boxes = [AnnotationBox(uids.new_uid(), position)
+                            for position in range(1, len(annotation.boxes) + 1)] if annotation else []
         values = {k: val for k, val in v.values.items() if k != "ReferencedFilmSessionSequence"}
-        box = FilmBox(uid, fmt, values, image_boxes)
+        box = FilmBox(uid, fmt, values, image_boxes, rects=tuple(rects), annotation_format=annotation,
+                      annotation_boxes=annotation_boxes)
         session.film_boxes.append(box)
         self._instances[uid] = (uids.BASIC_FILM_BOX, box)
         for ib in image_boxes:
-            self._instances[ib.sop_instance_uid] = (uids.BASIC_GRAYSCALE_IMAGE_BOX, ib)
+            self._instances[ib.sop_instance_uid] = (image_box_class, ib)
+        for ab in annotation_boxes:
+            self._instances[ab.sop_instance_uid] = (uids.BASIC_ANNOTATION_BOX, ab)
 
         ds = _dataset(values, FILM_BOX_ECHO)
         ref_item = Dataset()
         ref_item.ReferencedSOPClassUID = uids.BASIC_FILM_SESSION
         ref_item.ReferencedSOPInstanceUID = session.sop_instance_uid
         ds.ReferencedFilmSessionSequence = Sequence([ref_item])
-        items = []
-        for ib in image_boxes:
-            item = Dataset()
-            item.ReferencedSOPClassUID = uids.BASIC_GRAYSCALE_IMAGE_BOX
-            item.ReferencedSOPInstanceUID = ib.sop_instance_uid
-            items.append(item)
-        ds.ReferencedImageBoxSequence = Sequence(items)
+        ds.ReferencedImageBoxSequence = _references(image_box_class, [ib.sop_instance_uid for ib in image_boxes])
+        if annotating:
+            ds.ReferencedBasicAnnotationBoxSequence = _references(
+                uids.BASIC_ANNOTATION_BOX, [ab.sop_instance_uid for ab in annotation_boxes])
         return Response(_pick_warning(v.warnings), ds, created_instance_uid=None if req.sop_instance_uid else uid,
                         attribute_identifiers=tuple(v.ignored))
 
@@ -291,7 +317,21 @@ class PrintAssociation:
         del self._instances[box.sop_instance_uid]
         for ib in box.image_boxes:
             self._instances.pop(ib.sop_instance_uid, None)
+        for ab in box.annotation_boxes:
+            self._instances.pop(ab.sop_instance_uid, None)
         return Response(Status.SUCCESS)
+
+    def _image_box_class(self, req: Request, session: FilmSession) -> str:
+        """Grayscale or color image boxes: the meta of the film box's context, else the session's (H.3.2.2)."""
+        for context in (req.context_sop_class_uid, session.context_sop_class_uid):
+            if context == uids.BASIC_COLOR_PRINT_MANAGEMENT_META:
+                return uids.BASIC_COLOR_IMAGE_BOX
+            if context == uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META:
+                return uids.BASIC_GRAYSCALE_IMAGE_BOX
+        # Component classes negotiated on their own: the image box class that was negotiated.
+        if uids.BASIC_COLOR_IMAGE_BOX in self.negotiated and uids.BASIC_GRAYSCALE_IMAGE_BOX not in self.negotiated:
+            return uids.BASIC_COLOR_IMAGE_BOX
+        return uids.BASIC_GRAYSCALE_IMAGE_BOX
 
     # --- Image Box ---------------------------------------------------------------------------------
 
@@ -312,6 +352,50 @@ class PrintAssociation:
             if len(seq) else None
         box.image = image
         box.attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
+        return Response(_pick_warning(v.warnings), attribute_identifiers=tuple(v.ignored))
+
+    def _color_image_box_set(self, req: Request) -> Response:
+        where = "Color Image Box N-SET"
+        box: ImageBox = self._lookup(req)
+        v = A.validate(req.dataset, COLOR_IMAGE_BOX, self.profile, where=where, creating=True)
+        if v.values["ImageBoxPosition"] != box.position:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"ImageBoxPosition {v.values['ImageBoxPosition']} is not this image box's "
+                             f"position {box.position}", 0x20200010, context=where)
+        seq = v.values.pop("BasicColorImageSequence")
+        if len(seq) > 1:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"BasicColorImageSequence has {len(seq)} items, at most 1 allowed",
+                             0x20200111, context=where)
+        box.image = parse_color_item(seq[0], self.profile, little_endian=req.little_endian, where=where) \
+            if len(seq) else None
+        box.attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
+        return Response(_pick_warning(v.warnings), attribute_identifiers=tuple(v.ignored))
+
+    # --- Annotation Box ----------------------------------------------------------------------------
+
+    def _annotation_box_set(self, req: Request) -> Response:
+        """Annotation Position in the data set decides where the text goes, among the film box's positions.
+
+        DCMTK's print SCU sends its one annotation to the first annotation box of the Referenced Basic
+        Annotation Box Sequence whatever its position (e.g. "Annotation = 2\\ANNOTATION"), so the
+        position is honoured, not checked against the instance (logged when they differ).
+        """
+        where = "Annotation Box N-SET"
+        box: AnnotationBox = self._lookup(req)
+        v = A.validate(req.dataset, ANNOTATION_BOX, self.profile, where=where, creating=True)
+        assert self.film_session is not None
+        film_box = next(fb for fb in self.film_session.film_boxes if box in fb.annotation_boxes)
+        position = v.values["AnnotationPosition"]
+        if not 1 <= position <= len(film_box.annotation_boxes):
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"AnnotationPosition {position} is not a position of Annotation Display Format "
+                             f"{film_box.attributes.get('AnnotationDisplayFormatID')} "
+                             f"(1..{len(film_box.annotation_boxes)})", 0x20300010, context=where)
+        if position != box.position:
+            log.info("%s: AnnotationPosition %d sent to the annotation box of position %d; text goes to %d",
+                     where, position, box.position, position)
+        film_box.annotation_boxes[position - 1].text = v.values.get("TextString", "")
         return Response(_pick_warning(v.warnings), attribute_identifiers=tuple(v.ignored))
 
     # --- Printer -----------------------------------------------------------------------------------
@@ -358,6 +442,8 @@ class PrintAssociation:
                 margin_mm=self.layouts.margin_mm,
                 gap_mm=self.layouts.gap_mm,
                 image_boxes=image_jobs,
+                box_rects_mm=tuple((r.x, r.y, r.width, r.height) for r in box.rects),
+                annotations=_annotation_jobs(box, width, height, self.layouts.margin_mm),
             ))
             box.printed = True
         session_values = {k: session.attributes[k] for k in FILM_SESSION_ECHO if k in session.attributes}
@@ -373,6 +459,29 @@ class PrintAssociation:
         )
 
 
+def _references(sop_class: str, instance_uids: list[str]) -> Sequence:
+    items = []
+    for uid in instance_uids:
+        item = Dataset()
+        item.ReferencedSOPClassUID = sop_class
+        item.ReferencedSOPInstanceUID = uid
+        items.append(item)
+    return Sequence(items)
+
+
+def _annotation_jobs(box: FilmBox, width: float, height: float, margin: float) -> tuple[AnnotationBoxJob, ...]:
+    """The annotation texts set on `box`, placed by its Annotation Display Format (empty texts draw nothing)."""
+    fmt = box.annotation_format
+    if fmt is None:
+        return ()
+    rects = annotation_rects(fmt, width, height, margin=margin)
+    return tuple(
+        AnnotationBoxJob(ab.position, ab.text, r.x, r.y, r.width, r.height, fmt.font_size_pt, b.align)
+        for ab, r, b in zip(box.annotation_boxes, rects, fmt.boxes, strict=True)
+        if ab.text
+    )
+
+
 _CLASS_NAMES = {
     uids.BASIC_FILM_SESSION: "Basic Film Session",
     uids.BASIC_FILM_BOX: "Basic Film Box",
@@ -380,6 +489,7 @@ _CLASS_NAMES = {
     uids.BASIC_COLOR_IMAGE_BOX: "Basic Color Image Box",
     uids.PRINTER: "Printer",
     uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META: "Basic Grayscale Print Management Meta",
+    uids.BASIC_COLOR_PRINT_MANAGEMENT_META: "Basic Color Print Management Meta",
     uids.PRESENTATION_LUT: "Presentation LUT",
     uids.BASIC_ANNOTATION_BOX: "Basic Annotation Box",
     uids.PRINT_JOB: "Print Job",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from printserver.model.color import ColorImage
 from printserver.model.pixels import GrayscaleImage
 
 
@@ -23,7 +24,21 @@ class ImageBoxJob:
     min_density: int
     max_density: int
     configuration_information: str
-    image: GrayscaleImage | None
+    image: GrayscaleImage | ColorImage | None
+
+
+@dataclass(frozen=True)
+class AnnotationBoxJob:
+    """One annotation's text and where it is drawn (mm on the film as viewed)."""
+
+    position: int
+    text: str
+    x_mm: float
+    y_mm: float
+    width_mm: float
+    height_mm: float
+    font_size_pt: float
+    align: str  # LEFT, CENTER, RIGHT
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,15 @@ class FilmJob:
     margin_mm: float
     gap_mm: float
     image_boxes: tuple[ImageBoxJob, ...]
+    #: Image box rectangles (x, y, width, height) in mm, position order, as resolved from the layout data
+    #: at N-CREATE; empty: computed from ImageDisplayFormat, margin and gap (grid formats).
+    box_rects_mm: tuple[tuple[float, float, float, float], ...] = ()
+    annotations: tuple[AnnotationBoxJob, ...] = ()
+
+    @property
+    def color(self) -> bool:
+        """A film of Basic Color Image Boxes is composed and written in RGB."""
+        return any(isinstance(box.image, ColorImage) for box in self.image_boxes)
 
 
 @dataclass(frozen=True)

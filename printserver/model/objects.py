@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from printserver.layout import DisplayFormat
+from printserver.formats import AnnotationFormat
+from printserver.layout import DisplayFormat, Rect
+from printserver.model.annotation import AnnotationBox
+from printserver.model.color import ColorImage
 from printserver.model.pixels import GrayscaleImage
 
 
@@ -13,7 +16,7 @@ from printserver.model.pixels import GrayscaleImage
 class ImageBox:
     sop_instance_uid: str
     position: int
-    image: GrayscaleImage | None = None
+    image: GrayscaleImage | ColorImage | None = None
     #: Only what the SCU set; unset values fall back to the film box at print time.
     attributes: dict[str, Any] = field(default_factory=dict)
 
@@ -26,6 +29,10 @@ class FilmBox:
     attributes: dict[str, Any]
     image_boxes: list[ImageBox]
     printed: bool = False
+    #: Image box rectangles in mm (position order), resolved from the format and layout data at N-CREATE.
+    rects: tuple[Rect, ...] = ()
+    annotation_format: AnnotationFormat | None = None
+    annotation_boxes: list[AnnotationBox] = field(default_factory=list)
 
     @property
     def has_image(self) -> bool:
@@ -36,4 +43,6 @@ class FilmBox:
 class FilmSession:
     sop_instance_uid: str
     attributes: dict[str, Any]
+    #: The presentation context it was created on: a meta class decides grayscale or color image boxes.
+    context_sop_class_uid: str = ""
     film_boxes: list[FilmBox] = field(default_factory=list)

@@ -47,8 +47,9 @@ class PrintHandlers:
             if st is None:
                 called = assoc.acceptor.ae_title
                 profile = self.config.printer(called) or self.config.printers[0]
+                negotiated = frozenset(str(cx.abstract_syntax) for cx in assoc.accepted_contexts)
                 st = PrintAssociation(profile, self.layouts, calling_ae=assoc.requestor.ae_title,
-                                      called_ae=called)
+                                      called_ae=called, negotiated=negotiated)
                 self._states[assoc] = st
             return st
 

@@ -1,9 +1,9 @@
 """PDF output: one page per film, page size = the film, raster embedded losslessly.
 
 reportlab writes the document; the page image is handed to it already Flate-compressed at zlib
-level 1 (a raw 8-bit DeviceGray XObject), because reportlab's own drawImage path recompresses at
-the default level and, with its defaults, ASCII85-encodes: several seconds and +25 % size for a
-21-megapixel film, where level 1 takes a fraction of a second and stays bit-exact.
+level 1 (a raw 8-bit DeviceGray XObject, DeviceRGB for a color film), because reportlab's own
+drawImage path recompresses at the default level and, with its defaults, ASCII85-encodes: several
+seconds and +25 % size for a 21-megapixel film, where level 1 takes a fraction of a second and stays bit-exact.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ POINTS_PER_MM = 72 / 25.4
 
 @dataclass(frozen=True)
 class FilmPage:
-    raster: np.ndarray  # (rows, columns) uint8, row 0 at the top
+    raster: np.ndarray  # (rows, columns) uint8 gray or (rows, columns, 3) uint8 RGB, row 0 at the top
     width_mm: float
     height_mm: float
 
@@ -52,11 +52,11 @@ class _FilmInfo(pdfdoc.PDFInfo):
 
 
 def _image_xobject(name: str, raster: np.ndarray) -> pdfdoc.PDFImageXObject:
-    rows, cols = raster.shape
+    rows, cols = raster.shape[:2]
     xobj = pdfdoc.PDFImageXObject(name)
     xobj.width, xobj.height = cols, rows
     xobj.bitsPerComponent = 8
-    xobj.colorSpace = "DeviceGray"
+    xobj.colorSpace = "DeviceRGB" if raster.ndim == 3 else "DeviceGray"  # RGB: samples interleaved per pixel
     xobj.streamContent = zlib.compress(np.ascontiguousarray(raster, dtype=np.uint8).data, 1)
     xobj._filters = ("FlateDecode",)
     xobj.mask = None

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from printserver.errors import SpoolError
-from printserver.model.job import FilmJob, ImageBoxJob, PrintJob
+from printserver.model.color import ColorImage
+from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.model.pixels import GrayscaleImage
 from printserver.outputs.files import fsync_dir
 
@@ -49,6 +50,7 @@ def encode_job(job: PrintJob, outputs: dict[str, Any]) -> list[bytes | memoryvie
                     "bits_stored": box.image.bits_stored,
                     "photometric_interpretation": box.image.photometric_interpretation,
                     "pixel_aspect_ratio": list(box.image.pixel_aspect_ratio),
+                    "samples_per_pixel": 3 if isinstance(box.image, ColorImage) else 1,
                     "offset": offset, "nbytes": data.nbytes,
                 }
                 blobs.append(data)
@@ -73,14 +75,20 @@ def decode_job(data: bytes) -> tuple[PrintJob, dict[str, Any]]:
         boxes = []
         for b in f.pop("image_boxes"):
             img = b.pop("image", None)
-            image = None
+            image: GrayscaleImage | ColorImage | None = None
             if img is not None:
-                arr = np.frombuffer(data, dtype=np.dtype(img["dtype"]), count=img["rows"] * img["columns"],
-                                    offset=base + img["offset"]).reshape(img["rows"], img["columns"])
-                image = GrayscaleImage(arr, img["bits_stored"], img["photometric_interpretation"],
-                                       tuple(img["pixel_aspect_ratio"]))
+                samples = img.get("samples_per_pixel", 1)
+                arr = np.frombuffer(data, dtype=np.dtype(img["dtype"]),
+                                    count=img["rows"] * img["columns"] * samples, offset=base + img["offset"])
+                if samples == 3:
+                    image = ColorImage(arr.reshape(img["rows"], img["columns"], 3), tuple(img["pixel_aspect_ratio"]))
+                else:
+                    image = GrayscaleImage(arr.reshape(img["rows"], img["columns"]), img["bits_stored"],
+                                           img["photometric_interpretation"], tuple(img["pixel_aspect_ratio"]))
             boxes.append(ImageBoxJob(**b, image=image))
-        films.append(FilmJob(**f, image_boxes=tuple(boxes)))
+        rects = tuple(tuple(r) for r in f.pop("box_rects_mm", ()))
+        annotations = tuple(AnnotationBoxJob(**a) for a in f.pop("annotations", ()))
+        films.append(FilmJob(**f, image_boxes=tuple(boxes), box_rects_mm=rects, annotations=annotations))
     outputs = header.pop("outputs")
     return PrintJob(**header, films=tuple(films)), outputs
 

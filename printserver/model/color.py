@@ -1,0 +1,110 @@
+"""Basic Color Image Box (PS3.4 H.4.3.2): the Basic Color Image Sequence item -> checked RGB pixels.
+
+Colour needs no density mapping: RGB values are printed as sent (Polarity REVERSE inverts them).
+Sizes are checked against the declared attributes and the printer's maximum before any array is made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from printserver.config import PrinterProfile
+from printserver.errors import PrintError
+from printserver.model.attributes import IGNORED, Attr, U, _table, accept_any, one_of, positive_int
+from printserver.model.attributes import M as REQUIRED
+from printserver.model.pixels import _invalid, _require, _tag
+from printserver.status import Status
+
+#: Planar Configuration: 1 (R plane, G plane, B plane) is what H.4.3.2 prescribes; 0 (R, G, B per
+#: pixel) is unambiguous too and some SCUs send it, so it is printed rather than refused.
+PLANAR_BY_PLANE, PLANAR_BY_PIXEL = 1, 0
+
+COLOR_IMAGE_BOX = _table(
+    Attr("ImageBoxPosition", REQUIRED, positive_int),
+    Attr("BasicColorImageSequence", REQUIRED, accept_any, empty_ok=True),
+    Attr("Polarity", U, one_of(("NORMAL", "REVERSE")), lambda p: "NORMAL"),
+    Attr("MagnificationType", U, one_of(lambda p: p.magnification_types)),
+    Attr("SmoothingType", U, one_of(lambda p: p.smoothing_types)),
+    Attr("RequestedImageSize", IGNORED),
+    Attr("RequestedDecimateCropBehavior", IGNORED),
+)
+
+
+@dataclass(frozen=True)
+class ColorImage:
+    """A preformatted 8-bit RGB image as received, pixel-interleaved for the renderer."""
+
+    pixels: np.ndarray  # (rows, columns, 3) uint8
+    pixel_aspect_ratio: tuple[int, int] = (1, 1)
+    bits_stored: int = 8
+    photometric_interpretation: str = "RGB"
+
+    @property
+    def rows(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def columns(self) -> int:
+        return int(self.pixels.shape[1])
+
+
+def parse_color_item(item: Dataset, profile: PrinterProfile, *, little_endian: bool, where: str) -> ColorImage:
+    where = f"{where} BasicColorImageSequence item"
+    spp = _require(item, "SamplesPerPixel", where)
+    if spp != 3:
+        raise _invalid(where, "SamplesPerPixel", spp, "must be 3 for a color image box")
+    photometric = str(_require(item, "PhotometricInterpretation", where)).strip()
+    if photometric != "RGB":
+        raise _invalid(where, "PhotometricInterpretation", photometric, "must be RGB")
+    planar = _require(item, "PlanarConfiguration", where)
+    if planar not in (PLANAR_BY_PLANE, PLANAR_BY_PIXEL):
+        raise _invalid(where, "PlanarConfiguration", planar, "must be 1 (by plane) or 0 (by pixel)")
+    rows = int(_require(item, "Rows", where))  # type: ignore[call-overload]
+    columns = int(_require(item, "Columns", where))  # type: ignore[call-overload]
+    for kw, v in (("Rows", rows), ("Columns", columns)):
+        if v <= 0:
+            raise _invalid(where, kw, v, "must be greater than zero")
+    if rows * columns > profile.max_image_pixels:
+        raise PrintError(Status.INSUFFICIENT_MEMORY,
+                         f"Rows x Columns {rows}x{columns} exceeds this printer's maximum of "
+                         f"{profile.max_image_pixels} pixels per image", _tag("Rows"), context=where)
+    depth = (_require(item, "BitsAllocated", where), _require(item, "BitsStored", where),
+             _require(item, "HighBit", where))
+    if depth != (8, 8, 7):
+        raise _invalid(where, "BitsStored", depth[1],
+                       f"with BitsAllocated {depth[0]} and HighBit {depth[2]} is not 8/8/7")
+    representation = _require(item, "PixelRepresentation", where)
+    if representation != 0:
+        raise _invalid(where, "PixelRepresentation", representation, "must be 0 (unsigned)")
+    aspect = (1, 1)
+    if "PixelAspectRatio" in item and not item["PixelAspectRatio"].is_empty:
+        raw = item.PixelAspectRatio
+        try:
+            values = tuple(int(v) for v in raw)
+        except (TypeError, ValueError):
+            raise _invalid(where, "PixelAspectRatio", raw, "must be two integers") from None
+        if len(values) != 2 or min(values) <= 0:
+            raise _invalid(where, "PixelAspectRatio", raw, "must be two positive integers")
+        aspect = (values[0], values[1])
+    if "PixelData" not in item:
+        raise PrintError(Status.MISSING_ATTRIBUTE, "required attribute PixelData is missing",
+                         _tag("PixelData"), context=where)
+    elem = item["PixelData"]
+    data = elem.value or b""
+    needed = rows * columns * 3
+    if not needed <= len(data) <= needed + 1:  # one pad byte keeps odd lengths even
+        raise _invalid(where, "PixelData", f"{len(data)} bytes", f"is not Rows x Columns x 3 = {needed} bytes")
+    if not little_endian and elem.VR == "OW":
+        # On a big endian wire OW is a stream of 16-bit words: undo the swap of byte pairs.
+        words = np.frombuffer(data, dtype=">u2", count=len(data) // 2)
+        flat = words.astype("<u2").view(np.uint8)[:needed]
+    else:
+        flat = np.frombuffer(data, dtype=np.uint8, count=needed)
+    if planar == PLANAR_BY_PLANE:
+        pixels = np.ascontiguousarray(flat.reshape(3, rows, columns).transpose(1, 2, 0))
+    else:
+        pixels = flat.reshape(rows, columns, 3)
+    return ColorImage(pixels, aspect)
