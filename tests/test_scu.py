@@ -71,9 +71,11 @@ def test_preparation_of_each_modality(modalities) -> None:
     (cr_inv,) = load([modalities["cr"]], PrepareOptions(max_size=1024, invert_monochrome1=True))[0]
     assert cr_inv.image.photometric_interpretation == "MONOCHROME2"
     assert np.abs(cr_inv.image.pixels.astype(int) + cr.image.pixels - 4095).max() <= 1
-    (us,) = load([modalities["us"]], PrepareOptions(bits=8))[0]
+    (us,) = load([modalities["us"]], PrepareOptions(bits=8, keep_color=False))[0]
     assert us.image.bits_stored == 8 and us.image.pixels.ndim == 2  # RGB -> gray for a grayscale printer
     assert us.image.pixels[240, 320] > us.image.pixels[240, 100]  # green block brighter than the ramp's start
+    (us_rgb,) = load([modalities["us"]], PrepareOptions())[0]
+    assert np.array_equal(us_rgb.image.pixels, dcmread(modalities["us"]).pixel_array)  # colour kept as it is
     mr, notes = load([modalities["mr"]], PrepareOptions(frames="2,4-5"))
     assert [m.source.rsplit("#", 1)[1] for m in mr] == ["2", "4", "5"] and notes == []
     assert mr[0].image.pixels.max() < mr[2].image.pixels.max()
@@ -245,3 +247,48 @@ def test_compressed_images_decode_or_name_the_extra(scp, modalities, tmp_path) -
     out = cli("print", "--host", "127.0.0.1", "--port", str(scp.port), "--called-ae", "PRINTSCP",
               str(tmp_path / "jpegls.dcm"))
     assert out.returncode == 1 and "printserver[codecs]" in out.stderr and "JPEG-LS" in out.stderr
+
+
+def test_color_images_print_in_color_where_the_color_meta_is_accepted(scp, modalities) -> None:
+    out = cli("print", "--host", "127.0.0.1", "--port", str(scp.port), "--called-ae", "PRINTSCP",
+              "--display-format", "STANDARD\\2,1", "--film-size", "8INX10IN", "--orientation", "LANDSCAPE",
+              str(modalities["us"]), str(modalities["ct"]))
+    assert out.returncode == 0, out.stderr
+    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
+    assert img.ndim == 3 and img.shape[2] == 3  # a DeviceRGB film
+    h, w, _ = img.shape
+    # the US image in box 1 (left half): its green block in the middle, its red ramp bright at the right edge
+    r, g, b = (int(v) for v in img[h // 2, w // 4])
+    assert g > 150 and g > r + 50 and b < 30
+    # the CT in box 2 is gray on the colour film: R = G = B
+    ct = img[h // 4: 3 * h // 4, w // 2 + w // 8: w - w // 8]
+    assert np.array_equal(ct[..., 0], ct[..., 1]) and np.array_equal(ct[..., 1], ct[..., 2]) and ct.std() > 1
+
+
+def test_color_images_print_in_gray_where_only_grayscale_is_accepted(tmp_path, modalities) -> None:
+    from tests.conftest import make_server
+
+    server = make_server(tmp_path)
+    import printserver.net.scp as scp_module
+
+    grayscale_only = tuple(a for a in scp_module.SUPPORTED_ABSTRACT_SYNTAXES
+                           if a not in ("1.2.840.10008.5.1.1.18", "1.2.840.10008.5.1.1.4.1"))
+    original = scp_module.SUPPORTED_ABSTRACT_SYNTAXES
+    scp_module.SUPPORTED_ABSTRACT_SYNTAXES = grayscale_only
+    try:
+        server.start()
+    finally:
+        scp_module.SUPPORTED_ABSTRACT_SYNTAXES = original
+    try:
+        out = cli("print", "--host", "127.0.0.1", "--port", str(server.port), "--called-ae", "PRINTSCP", "--json",
+                  str(modalities["us"]))
+        assert out.returncode == 0, out.stderr
+        assert any("printed in gray" in n for n in json.loads(out.stdout)["notes"])
+        pdfs = sorted((tmp_path / "films").rglob("*.pdf"))
+        deadline = time.monotonic() + 60
+        while not pdfs and time.monotonic() < deadline:
+            time.sleep(0.05)
+            pdfs = sorted((tmp_path / "films").rglob("*.pdf"))
+        assert pdfcheck.page_image(pdfs[0]).ndim == 2
+    finally:
+        server.stop()

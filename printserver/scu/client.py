@@ -16,10 +16,11 @@ import numpy as np
 from pydicom.datadict import keyword_for_tag
 
 from printserver import uids
+from printserver.model.color import ColorImage
 from printserver.model.pixels import GrayscaleImage
 from printserver.model.printer import PRINTER_KEYWORDS
 from printserver.scu.films import FilmOptions, film_box_dataset, film_session_dataset, image_box_dataset, paginate
-from printserver.scu.prepare import PreparedImage
+from printserver.scu.prepare import PreparedImage, to_color, to_gray
 from printserver.scu.transport import LocalTransport, NetworkTransport, PrintClientError, Reply
 from printserver.status import Category, Status, describe
 
@@ -98,7 +99,7 @@ class PrintClient:
                 values[kw] = "\\".join(map(str, elem.value)) if elem.VM > 1 else str(elem.value or "")
         return {k: values[k] for k in PRINTER_KEYWORDS if k in values} | values
 
-    def print_images(self, images: Sequence[PreparedImage | GrayscaleImage], options: FilmOptions, *,
+    def print_images(self, images: Sequence[PreparedImage | GrayscaleImage | ColorImage], options: FilmOptions, *,
                      session_print: bool = False, progress: Progress | None = None) -> PrintResult:
         result = PrintResult()
         try:
@@ -114,14 +115,15 @@ class PrintClient:
         if not images:
             return result
 
+        prepared = [(i.source, i.image) if isinstance(i, PreparedImage) else (f"image {n}", i)
+                    for n, i in enumerate(images, start=1)]
+        prepared = self._choose_color(prepared, result)
         session_uid = uids.new_uid()
         reply = self.transport.n_create(uids.BASIC_FILM_SESSION, session_uid, film_session_dataset(options))
         if not reply.ok:
             raise PrintClientError(f"Film Session N-CREATE refused: {describe(reply.status)} {reply.error_comment}")
         session_warning = [describe(reply.status)] if reply.category is Category.WARNING else []
 
-        prepared = [(i.source, i.image) if isinstance(i, PreparedImage) else (f"image {n}", i)
-                    for n, i in enumerate(images, start=1)]
         for number, page in enumerate(paginate(prepared, options.boxes_per_film), start=1):
             film = FilmResult(number, [source for source, _ in page], warnings=list(session_warning))
             result.films.append(film)
@@ -137,6 +139,20 @@ class PrintClient:
         self.transport.n_delete(uids.BASIC_FILM_SESSION, session_uid)
         return result
 
+    def _choose_color(self, prepared: list[tuple[str, Any]], result: PrintResult) -> list[tuple[str, Any]]:
+        """Colour images print in colour on a printer that accepted the colour meta class (the whole
+        session then works on it, grayscale images as equal R, G, B), else in gray."""
+        has_color = any(isinstance(image, ColorImage) for _, image in prepared)
+        color = has_color and self.transport.supports_color
+        self.transport.use_color(color)
+        if has_color and not color:
+            result.notes.append("the printer did not accept the Basic Color Print Management Meta class: "
+                                "colour images are printed in gray")
+            return [(s, to_gray(i) if isinstance(i, ColorImage) else i) for s, i in prepared]
+        if color:
+            return [(s, to_color(i) if isinstance(i, GrayscaleImage) else i) for s, i in prepared]
+        return prepared
+
     def _record(self, film: FilmResult, reply: Reply, what: str) -> None:
         if reply.category is Category.FAILURE:
             film.status, film.error_comment = reply.status, f"{what}: {reply.error_comment}".strip(": ")
@@ -144,7 +160,7 @@ class PrintClient:
             film.warnings.append(f"{what}: {describe(reply.status)}" + (f" ({reply.error_comment})"
                                                                          if reply.error_comment else ""))
 
-    def _print_film(self, film: FilmResult, page: list[tuple[str, GrayscaleImage]], options: FilmOptions,
+    def _print_film(self, film: FilmResult, page: list[tuple[str, Any]], options: FilmOptions,
                     session_uid: str, session_print: bool, result: PrintResult, progress: Progress | None) -> bool:
         """One film; False when the films after it cannot fare better (film box refused)."""
         box_uid = uids.new_uid()
@@ -175,12 +191,13 @@ class PrintClient:
             self.transport.n_delete(uids.BASIC_FILM_BOX, box_uid)
         return True
 
-    def _set_image(self, position: int, image: GrayscaleImage, ref: Any, options: FilmOptions) -> Reply:
-        if self._use_8_bit and image.bits_stored == 12:
+    def _set_image(self, position: int, image: GrayscaleImage | ColorImage, ref: Any, options: FilmOptions) -> Reply:
+        if self._use_8_bit and isinstance(image, GrayscaleImage) and image.bits_stored == 12:
             image = to_8_bit(image)
         ds = image_box_dataset(position, image, options, big_endian=self.transport.big_endian)
         reply = self.transport.n_set(str(ref.ReferencedSOPClassUID), str(ref.ReferencedSOPInstanceUID), ds)
-        if reply.status == Status.INVALID_ATTRIBUTE_VALUE and image.bits_stored == 12 and not self._use_8_bit:
+        if (reply.status == Status.INVALID_ATTRIBUTE_VALUE and isinstance(image, GrayscaleImage)
+                and image.bits_stored == 12 and not self._use_8_bit):
             log.info("the printer refused a 12-bit image box (%s): sending 8-bit images", reply.error_comment)
             self._use_8_bit = True
             return self._set_image(position, image, ref, options)

@@ -17,6 +17,7 @@ from pydicom.sequence import Sequence
 
 from printserver import uids
 from printserver.layout import parse_display_format
+from printserver.model.color import ColorImage
 from printserver.model.pixels import GrayscaleImage
 
 
@@ -93,10 +94,13 @@ def film_box_dataset(options: FilmOptions, film_session_uid: str) -> Dataset:
     return ds
 
 
-def image_box_dataset(position: int, image: GrayscaleImage, options: FilmOptions, *, big_endian: bool) -> Dataset:
-    """Image Box Position, the Basic Grayscale Image Sequence item, and the image box options set."""
+def image_box_dataset(position: int, image: GrayscaleImage | ColorImage, options: FilmOptions, *,
+                      big_endian: bool) -> Dataset:
+    """Image Box Position, the Basic Grayscale (or Color) Image Sequence item, and the image box options set."""
     ds = _dataset(options.image_box)
     ds.ImageBoxPosition = position
+    if isinstance(image, ColorImage):
+        return _color_item(ds, image)
     item = Dataset()
     item.SamplesPerPixel = 1
     item.PhotometricInterpretation = image.photometric_interpretation
@@ -116,6 +120,25 @@ def image_box_dataset(position: int, image: GrayscaleImage, options: FilmOptions
         data += b"\0"
     item.add_new(0x7FE00010, vr, data)
     ds.BasicGrayscaleImageSequence = Sequence([item])
+    return ds
+
+
+def _color_item(ds: Dataset, image: ColorImage) -> Dataset:
+    """Basic Color Image Sequence: 8-bit RGB, Planar Configuration 1 (R plane, G plane, B plane)."""
+    ds.pop("RequestedImageSize", None)  # not an attribute this SCU sends on colour boxes
+    item = Dataset()
+    item.SamplesPerPixel = 3
+    item.PhotometricInterpretation = "RGB"
+    item.PlanarConfiguration = 1
+    item.Rows, item.Columns = image.rows, image.columns
+    if image.pixel_aspect_ratio != (1, 1):
+        item.PixelAspectRatio = list(image.pixel_aspect_ratio)
+    item.BitsAllocated, item.BitsStored, item.HighBit, item.PixelRepresentation = 8, 8, 7, 0
+    data = np.ascontiguousarray(image.pixels.transpose(2, 0, 1)).tobytes()
+    if len(data) % 2:
+        data += b"\0"
+    item.add_new(0x7FE00010, "OB", data)
+    ds.BasicColorImageSequence = Sequence([item])
     return ds
 
 

@@ -21,6 +21,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi
 
+from printserver.model.color import ColorImage
 from printserver.model.pixels import GrayscaleImage
 
 log = logging.getLogger(__name__)
@@ -41,12 +42,15 @@ class PrepareOptions:
     max_size: int = 4096
     #: 1-based frame selection such as "1,3-5"; None = every frame.
     frames: str | None = None
+    #: Keep colour images as RGB (printed in colour where the printer accepts the colour meta class,
+    #: else converted to gray by the client); False converts them to gray here.
+    keep_color: bool = True
 
 
 @dataclass(frozen=True)
 class PreparedImage:
     source: str  # "path" or "path#frame"
-    image: GrayscaleImage
+    image: GrayscaleImage | ColorImage
 
 
 def parse_frames(selection: str, count: int) -> list[int]:
@@ -184,11 +188,19 @@ def prepare_dataset(ds: Dataset, options: PrepareOptions, source: str) -> list[P
         data_range = (float(min(m.min() for m in modality)), float(max(m.max() for m in modality)))
     for i in indexes:
         stored = frames[i]
-        if photometric == "PALETTE COLOR":
-            rgb = apply_color_lut(stored, ds).astype(np.float64)
-            norm, out_photometric = _luma(rgb / float(np.iinfo(rgb.dtype).max if rgb.dtype.kind == "u" else 65535))
-        elif spp == 3:  # pydicom hands colour over as RGB (YBR converted)
-            norm, out_photometric = _luma(stored.astype(np.float64) / float((1 << int(ds.BitsStored)) - 1))
+        label = f"{source}#{i + 1}" if len(frames) > 1 else source
+        if photometric == "PALETTE COLOR" or spp == 3:
+            if photometric == "PALETTE COLOR":
+                rgb = apply_color_lut(stored, ds).astype(np.float64)
+                rgb /= float(np.iinfo(rgb.dtype).max if rgb.dtype.kind == "u" else 65535)
+            else:  # pydicom hands colour over as RGB (YBR converted)
+                rgb = stored.astype(np.float64) / float((1 << int(ds.BitsStored)) - 1)
+            if options.keep_color:
+                channels = [_resize(rgb[..., c], options.max_size) for c in range(3)]
+                pixels8 = np.rint(np.clip(np.stack(channels, axis=-1), 0, 1) * 255).astype(np.uint8)
+                out.append(PreparedImage(label, ColorImage(pixels8, aspect)))
+                continue
+            norm, out_photometric = _luma(rgb)
         else:
             values = apply_modality_lut(stored, ds).astype(np.float64)
             norm = _voi(ds, values, options, source, data_range)
@@ -197,9 +209,25 @@ def prepare_dataset(ds: Dataset, options: PrepareOptions, source: str) -> list[P
                 norm, out_photometric = 1.0 - norm, "MONOCHROME2"
         norm = np.clip(_resize(norm, options.max_size), 0.0, 1.0)
         pixels = np.rint(norm * top).astype(np.uint16 if options.bits == 12 else np.uint8)
-        label = f"{source}#{i + 1}" if len(frames) > 1 else source
         out.append(PreparedImage(label, GrayscaleImage(pixels, options.bits, out_photometric, aspect)))
     return out
+
+
+def to_gray(image: ColorImage, bits: int = 12) -> GrayscaleImage:
+    """A colour image for a printer without colour: its luma as P-values."""
+    norm, photometric = _luma(image.pixels.astype(np.float64) / 255.0)
+    pixels = np.rint(norm * ((1 << bits) - 1)).astype(np.uint16 if bits == 12 else np.uint8)
+    return GrayscaleImage(pixels, bits, photometric, image.pixel_aspect_ratio)
+
+
+def to_color(image: GrayscaleImage) -> ColorImage:
+    """A grayscale image on a colour film: equal R, G, B, light where the image is light."""
+    top = (1 << image.bits_stored) - 1
+    norm = image.pixels.astype(np.float64) / top
+    if image.photometric_interpretation == "MONOCHROME1":
+        norm = 1.0 - norm
+    gray = np.rint(norm * 255).astype(np.uint8)
+    return ColorImage(np.repeat(gray[..., None], 3, axis=2), image.pixel_aspect_ratio)
 
 
 def _luma(rgb: np.ndarray) -> tuple[np.ndarray, str]:

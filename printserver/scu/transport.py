@@ -27,7 +27,9 @@ from printserver.status import Category, Status, category
 log = logging.getLogger(__name__)
 
 META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
+COLOR_META = uids.BASIC_COLOR_PRINT_MANAGEMENT_META
 COMPONENTS = (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_GRAYSCALE_IMAGE_BOX, uids.PRINTER)
+COLOR_COMPONENTS = (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_COLOR_IMAGE_BOX, uids.PRINTER)
 TRANSFER_SYNTAXES = [uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.IMPLICIT_VR_LITTLE_ENDIAN]
 
 
@@ -68,7 +70,8 @@ class NetworkTransport:
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
         ae.connection_timeout = min(timeout, 30)
         ae.add_requested_context(META, TRANSFER_SYNTAXES)
-        for sop_class in COMPONENTS:
+        ae.add_requested_context(COLOR_META, TRANSFER_SYNTAXES)
+        for sop_class in (*COMPONENTS, uids.BASIC_COLOR_IMAGE_BOX):
             ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
         self.ae = ae
         self.assoc = ae.associate(host, port, ae_title=called_ae, max_pdu=max_pdu,
@@ -78,7 +81,9 @@ class NetworkTransport:
             why = "rejected" if self.assoc.is_rejected else "aborted" if self.assoc.is_aborted else "not established"
             raise PrintClientError(f"association with {called_ae} at {host}:{port} {why}")
         accepted = {cx.abstract_syntax: cx for cx in self.assoc.accepted_contexts}
+        self.accepted = frozenset(accepted)
         self.meta_uid: str | None = META if META in accepted else None
+        self.supports_color = COLOR_META in accepted or all(c in accepted for c in COLOR_COMPONENTS)
         missing = [c for c in COMPONENTS if self.meta_uid is None and c not in accepted]
         if missing:
             self.release()
@@ -98,8 +103,15 @@ class NetworkTransport:
         self.events.append(EventReport(str(r.AffectedSOPClassUID), int(r.EventTypeID), info))
         return Status.SUCCESS, None
 
+    def use_color(self, color: bool) -> None:
+        """Work on the colour meta class (film session, film boxes, colour image boxes) or the grayscale one."""
+        if color:
+            self.meta_uid = COLOR_META if COLOR_META in self.accepted else None
+        else:
+            self.meta_uid = META if META in self.accepted else None
+
     def _meta(self, sop_class: str) -> str | None:
-        return self.meta_uid if sop_class in COMPONENTS else None
+        return self.meta_uid if sop_class in (*COMPONENTS, uids.BASIC_COLOR_IMAGE_BOX) else None
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Reply:
         if not self.assoc.is_established:
@@ -143,12 +155,18 @@ class LocalTransport:
     jobs: list[PrintJob] = field(default_factory=list)
     events: list[EventReport] = field(default_factory=list)
 
+    supports_color: bool = True
+
     def __post_init__(self) -> None:
         self.model = PrintAssociation(self.profile, load_layouts(), calling_ae=self.calling_ae,
-                                      called_ae=self.profile.ae_title)
+                                      called_ae=self.profile.ae_title, negotiated=frozenset({META, COLOR_META}))
+        self.context = META
+
+    def use_color(self, color: bool) -> None:
+        self.context = COLOR_META if color else META
 
     def _call(self, op: Op, sop_class: str, uid: str | None, ds: Dataset | None = None, **kw: Any) -> Reply:
-        rsp = self.model.handle(Request(op, sop_class, uid, META, ds, **kw))
+        rsp = self.model.handle(Request(op, sop_class, uid, self.context, ds, **kw))
         if rsp.job is not None:
             self.jobs.append(rsp.job)
         return Reply(int(rsp.status), rsp.dataset, rsp.error_comment or "")
