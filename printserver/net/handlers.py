@@ -19,6 +19,7 @@ from printserver.errors import SpoolError
 from printserver.layout import load_layouts
 from printserver.model.association import PrintAssociation
 from printserver.model.messages import Op, Request, Response
+from printserver.outputs.plan import job_outputs
 from printserver.spool.store import Spool
 from printserver.spool.worker import Dispatcher
 from printserver.status import Category, Status, describe
@@ -121,7 +122,7 @@ class PrintHandlers:
         job = rsp.job
         assert job is not None
         try:
-            path = self.spool.submit(job, {"pdf_dir": str(st.profile.pdf_dir)})
+            path = self.spool.submit(job, job_outputs(st.profile))
         except SpoolError as exc:
             log.error("print job from %s not accepted: %s", st.calling_ae, exc)
             session = req.sop_class_uid == uids.BASIC_FILM_SESSION

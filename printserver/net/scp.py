@@ -13,8 +13,7 @@ from pynetdicom.transport import ThreadedAssociationServer
 
 from printserver import uids
 from printserver.config import ServerConfig
-from printserver.errors import ConfigError
-from printserver.net import dump, fixes, sockets
+from printserver.net import acceptance, dump, fixes, sockets
 from printserver.net.handlers import PrintHandlers
 from printserver.spool.store import Spool
 from printserver.spool.worker import Dispatcher
@@ -38,8 +37,6 @@ class PrintServer:
     """Start, serve, stop. `port` is the bound port (useful with port 0 in tests)."""
 
     def __init__(self, config: ServerConfig, *, debug: bool = False) -> None:
-        if len(config.printers) != 1:
-            raise ConfigError("printer: this version serves exactly one printer per server")
         self.config = config
         self.debug = debug
         self.spool = Spool(config.spool_dir)
@@ -51,9 +48,8 @@ class PrintServer:
         fixes.install()
         # a 16-bit image of the largest allowed size, plus room for the other attributes
         fixes.max_data_set_bytes = 2 * max(p.max_image_pixels for p in self.config.printers) + (1 << 20)
-        profile = self.config.printers[0]
-        ae = AE(ae_title=profile.ae_title)
-        ae.require_called_aet = True
+        ae = AE(ae_title=self.config.printers[0].ae_title)
+        ae.require_called_aet = False  # several printers: net/acceptance.py checks called and calling AE
         ae.maximum_pdu_size = self.config.max_pdu
         ae.maximum_associations = self.config.max_associations
         ae.network_timeout = self.config.network_timeout
@@ -67,6 +63,7 @@ class PrintServer:
         h = self.handlers
         handlers: list[Any] = [
             (evt.EVT_CONN_OPEN, lambda e: sockets.tune(e.assoc)),
+            (evt.EVT_REQUESTED, lambda e: acceptance.on_requested(self.config, e)),
             (evt.EVT_N_CREATE, h.on_n_create),
             (evt.EVT_N_SET, h.on_n_set),
             (evt.EVT_N_GET, h.on_n_get),
@@ -82,15 +79,20 @@ class PrintServer:
 
     def start(self) -> None:
         for printer in self.config.printers:
-            Path(printer.pdf_dir).mkdir(parents=True, exist_ok=True)
+            if printer.pdf_dir:
+                Path(printer.pdf_dir).mkdir(parents=True, exist_ok=True)
         self.spool.open()
         self.dispatcher.start()
         ae = self._build_ae()
         self._server = ae.start_server((self.config.host, self.config.port), block=False,
                                        evt_handlers=self._evt_handlers())
-        p = self.config.printers[0]
-        log.info("printserver listening on %s:%d as %s; films to %s; spool %s", self.config.host, self.port,
-                 p.ae_title, Path(p.pdf_dir).resolve(), Path(self.config.spool_dir).resolve())
+        log.info("printserver listening on %s:%d; spool %s", self.config.host, self.port,
+                 Path(self.config.spool_dir).resolve())
+        for p in self.config.printers:
+            outs = [f"PDF to {Path(p.pdf_dir).resolve()}"] if p.pdf_dir else []
+            outs += [f"CUPS queue {p.cups_queue}"] if p.cups_queue else []
+            log.info("printer %s (%s): %s%s", p.ae_title, p.printer_name, ", ".join(outs),
+                     f"; callers {', '.join(p.allowed_calling_aes)}" if p.allowed_calling_aes else "")
 
     @property
     def port(self) -> int:

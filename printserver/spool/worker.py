@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from printserver.model.job import PrintJob
-from printserver.outputs.files import film_pdf_path
+from printserver.outputs.files import DEFAULT_PDF_NAME, film_pdf_path
 from printserver.outputs.pdf import FilmPage, write_pdf
 from printserver.render.compose import compose_film
 from printserver.spool.store import Spool
@@ -55,7 +55,9 @@ def process_job(job_path: str) -> list[str]:
     written = []
     if "pdf_dir" in outputs:
         path = film_pdf_path(Path(outputs["pdf_dir"]), job.created, job.calling_ae,
-                             [f.film_number for f in job.films], job.job_uid)
+                             [f.film_number for f in job.films], job.job_uid,
+                             pattern=outputs.get("pdf_name", DEFAULT_PDF_NAME), called_ae=job.called_ae,
+                             printer=job.printer_name, label=str(job.session.get("FilmSessionLabel", "")))
         write_pdf(path, pages, **pdf_metadata(job))
         written.append(str(path))
     return written
