@@ -14,7 +14,10 @@ from pynetdicom.transport import ThreadedAssociationServer
 from printserver import uids
 from printserver.config import ServerConfig
 from printserver.net import acceptance, dump, fixes, sockets
+from printserver.net.events import PrintJobs
 from printserver.net.handlers import PrintHandlers
+from printserver.spool.delivery import Delivery
+from printserver.spool.records import JobBook
 from printserver.spool.store import Spool
 from printserver.spool.worker import Dispatcher
 
@@ -30,6 +33,7 @@ SUPPORTED_ABSTRACT_SYNTAXES = (
     uids.BASIC_FILM_BOX,
     uids.BASIC_GRAYSCALE_IMAGE_BOX,
     uids.PRINTER,
+    uids.PRINT_JOB,
 )
 
 
@@ -40,8 +44,12 @@ class PrintServer:
         self.config = config
         self.debug = debug
         self.spool = Spool(config.spool_dir)
-        self.dispatcher = Dispatcher(self.spool, workers=config.workers)
-        self.handlers = PrintHandlers(config, self.spool, self.dispatcher)
+        self.book = JobBook()
+        self.delivery = Delivery(self.spool, self.book, config) if any(p.cups_queue for p in config.printers) \
+            else None
+        self.dispatcher = Dispatcher(self.spool, workers=config.workers, book=self.book, delivery=self.delivery)
+        self.print_jobs = PrintJobs(self.book)
+        self.handlers = PrintHandlers(config, self.spool, self.dispatcher, self.print_jobs)
         self._server: ThreadedAssociationServer | None = None
 
     def _build_ae(self) -> AE:
@@ -69,6 +77,7 @@ class PrintServer:
             (evt.EVT_N_GET, h.on_n_get),
             (evt.EVT_N_ACTION, h.on_n_action),
             (evt.EVT_N_DELETE, h.on_n_delete),
+            (evt.EVT_DIMSE_SENT, self.print_jobs.on_sent),
             (evt.EVT_RELEASED, h.on_closed),
             (evt.EVT_ABORTED, h.on_closed),
             (evt.EVT_CONN_CLOSE, h.on_closed),
@@ -82,6 +91,8 @@ class PrintServer:
             if printer.pdf_dir:
                 Path(printer.pdf_dir).mkdir(parents=True, exist_ok=True)
         self.spool.open()
+        if self.delivery is not None:
+            self.delivery.start()
         self.dispatcher.start()
         ae = self._build_ae()
         self._server = ae.start_server((self.config.host, self.config.port), block=False,
@@ -106,6 +117,9 @@ class PrintServer:
         if wait_for_jobs:
             self.dispatcher.wait_idle(wait_for_jobs)
         self.dispatcher.stop(wait=True)
+        if self.delivery is not None:
+            self.delivery.stop()
+        self.print_jobs.stop()
         self.spool.close()
 
     def serve_forever(self) -> None:
