@@ -7,11 +7,11 @@ import logging
 import sys
 
 from printserver import __version__
-from printserver.commands import check_config, serve
+from printserver.commands import check_config, jobs, serve
 from printserver.errors import ConfigError, SpoolError
 
 #: Subcommand modules, in the order `--help` lists them.
-COMMANDS = [serve, check_config]
+COMMANDS = [serve, check_config, jobs]
 
 
 def build_parser() -> argparse.ArgumentParser:

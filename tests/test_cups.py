@@ -8,6 +8,7 @@ copies, media), on Print Job events and N-GET, and on the failure paths: nothing
 from __future__ import annotations
 
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -224,3 +225,34 @@ def test_fit_policy_scales_onto_smaller_paper_and_says_so(make_server: Any, bed:
     assert scale == "65.3 %" and f"SCALE {scale} - NOT TRUE SIZE - A3 film on iso_a4_210x297mm" in text
     record = server.book.get(job_uid)
     assert any(f"scaled to {scale}" in w for w in record.warnings)
+
+
+def test_jobs_cli_lists_retries_a_failed_job_which_is_then_printed(make_server: Any, bed: CupsBed) -> None:
+    before = len(bed.jobs_received())
+    server = make_server(delivery_give_up=1.0)
+    bed.reject()
+    with JobSCU(server.port) as scu:
+        scu.print_one()
+        scu.wait_event(4)
+    server.stop()
+    spool = server.config.spool_dir
+
+    def cli(*args: str) -> str:
+        out = subprocess.run([sys.executable, "-m", "printserver", "jobs", "--spool", spool, *args],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    listing = cli()
+    row = next(line for line in listing.splitlines() if " failed " in line)
+    assert "FAILURE" in row and "PRINTER OFFLINE" in row and "FILMCUPS" in row and "TESTSCU" in row
+    assert "queued again" in cli("retry", row.split()[0])
+    bed.accept()
+    again = PrintServer(server.config)  # a restart on the same spool delivers the retried job
+    again.start()
+    try:
+        bed.wait_received(before + 1)
+        wait_until(lambda: not again.spool.pending(), 20, "spool drained")
+    finally:
+        again.stop()
+    assert " done " in cli() and "DONE" in cli()
