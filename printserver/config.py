@@ -14,10 +14,12 @@ from typing import Any
 
 from printserver.errors import ConfigError
 from printserver.layout import ALL_FORMAT_KINDS, LayoutData, load_layouts
+from printserver.outputs.files import DEFAULT_PDF_NAME, check_pdf_name
 
 ALL_MAGNIFICATION_TYPES = ("REPLICATE", "BILINEAR", "CUBIC", "NONE")
 ALL_MEDIUM_TYPES = ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM")
 PRINTER_STATUSES = ("NORMAL", "WARNING", "FAILURE")
+PAPER_POLICIES = ("true-size", "fit")
 _AE_RE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # PS3.5 AE: 16 chars, no backslash
 
 
@@ -26,6 +28,9 @@ class PrinterProfile:
     """One virtual printer: its identity, what it can print (capabilities) and its defaults."""
 
     ae_title: str = "PRINTSCP"
+    description: str = ""
+    #: Calling AE titles allowed to associate; empty: any (others get A-ASSOCIATE-RJ, reason 3).
+    allowed_calling_aes: tuple[str, ...] = ()
     # Identity reported by Printer N-GET
     printer_name: str = "printserver"
     manufacturer: str = "printserver"
@@ -73,8 +78,18 @@ class PrinterProfile:
     default_resolution_id: str = "STANDARD"
     default_illumination: int = 2000
     default_reflected_ambient_light: int = 10
-    # Outputs
+    # Outputs: a PDF folder (empty: none), a CUPS queue (empty: none), or both
     pdf_dir: str = "films"
+    pdf_name: str = DEFAULT_PDF_NAME
+    cups_queue: str = ""
+    cups_server: str = ""  # host:port or socket path; empty: CUPS_SERVER, else the system default
+    #: Film Size ID -> CUPS media keyword, overriding the built-in map (checked against media-supported)
+    cups_media: dict[str, str] = field(default_factory=dict)
+    #: Medium Type / Film Destination value -> CUPS options "name=value name=value"
+    cups_medium_type: dict[str, str] = field(default_factory=dict)
+    cups_film_destination: dict[str, str] = field(default_factory=dict)
+    cups_options: dict[str, str] = field(default_factory=dict)  # added to every CUPS job
+    paper_policy: str = "true-size"  # or "fit"
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,10 @@ class ServerConfig:
     dimse_timeout: float = 60.0
     max_associations: int = 32
     layouts_dir: str | None = None
+    #: Delivery to CUPS: first retry delay, doubled up to the maximum; a job fails for good after give_up.
+    delivery_retry_initial: float = 2.0
+    delivery_retry_max: float = 300.0
+    delivery_give_up: float = 86400.0
     printers: tuple[PrinterProfile, ...] = (PrinterProfile(),)
 
     def printer(self, ae_title: str) -> PrinterProfile | None:
@@ -122,6 +141,9 @@ def _coerce(cls: type, data: dict[str, Any], prefix: str) -> dict[str, Any]:
             value = tuple(value)
         elif isinstance(default, dict):
             _check(isinstance(value, dict), name, "must be a table")
+            if key.startswith("cups_"):
+                for k, v in value.items():
+                    _check(isinstance(v, str), f"{name}.{k}", "must be a string")
         out[key] = value
     return out
 
@@ -171,7 +193,22 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
     for name in ("max_image_boxes", "max_copies", "max_image_pixels", "default_illumination"):
         _check(getattr(p, name) > 0, f"{key}.{name}", "must be positive")
     _check(p.bins >= 0, f"{key}.bins", "must not be negative")
-    _check(bool(p.pdf_dir), f"{key}.pdf_dir", "must name a folder")
+    _check(bool(p.pdf_dir or p.cups_queue), f"{key}.pdf_dir",
+           "a printer needs an output: pdf_dir, cups_queue or both")
+    for ae in p.allowed_calling_aes:
+        _check(isinstance(ae, str) and bool(_AE_RE.match(ae)), f"{key}.allowed_calling_aes",
+               f"'{ae}' is not a valid AE title")
+    _check(p.paper_policy in PAPER_POLICIES, f"{key}.paper_policy", f"must be one of {PAPER_POLICIES}")
+    problem = check_pdf_name(p.pdf_name)
+    _check(problem is None, f"{key}.pdf_name", problem or "")
+    for size in p.cups_media:
+        _check(size in sizes, f"{key}.cups_media", f"'{size}' is not a Film Size ID")
+    for medium in p.cups_medium_type:
+        _check(medium in ALL_MEDIUM_TYPES, f"{key}.cups_medium_type", f"'{medium}' is not a Medium Type")
+    for name in ("cups_medium_type", "cups_film_destination"):
+        for value, opts in getattr(p, name).items():
+            _check(all("=" in o for o in opts.split()), f"{key}.{name}.{value}",
+                   "must be CUPS options 'name=value name=value'")
 
 
 def _validate_layout_data(p: PrinterProfile, key: str, layouts: LayoutData) -> None:
@@ -209,7 +246,7 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> ServerConfig:
         printers.append(PrinterProfile(**fields_))
     config = validated(replace(config, printers=tuple(printers)))
     if base is not None:
-        printers = [replace(p, pdf_dir=str(base / p.pdf_dir)) for p in config.printers]
+        printers = [replace(p, pdf_dir=str(base / p.pdf_dir) if p.pdf_dir else "") for p in config.printers]
         layouts = str(base / config.layouts_dir) if config.layouts_dir else None
         config = replace(config, printers=tuple(printers), spool_dir=str(base / config.spool_dir),
                          layouts_dir=layouts)
@@ -228,6 +265,9 @@ def validated(config: ServerConfig) -> ServerConfig:
     titles = [p.ae_title for p in config.printers]
     dupes = sorted({t for t in titles if titles.count(t) > 1})
     _check(not dupes, "printer.ae_title", f"AE titles must be unique, repeated: {', '.join(dupes)}")
+    _check(0 < config.delivery_retry_initial <= config.delivery_retry_max, "server.delivery_retry_initial",
+           "must be positive and at most delivery_retry_max")
+    _check(config.delivery_give_up > 0, "server.delivery_give_up", "must be positive")
     return config
 
 

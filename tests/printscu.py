@@ -184,10 +184,10 @@ class PrintSCU:
 
 def print_film(port: int, images: list[np.ndarray | None], display_format: str = "STANDARD\\1,1", *,
                bits: int = 12, session: Dataset | None = None, film_box: dict[str, Any] | None = None,
-               calling_ae: str = "TESTSCU", **image_kwargs: Any) -> list[int]:
+               calling_ae: str = "TESTSCU", called_ae: str = "PRINTSCP", **image_kwargs: Any) -> list[int]:
     """Print one film over one association; returns every status in order."""
     statuses = []
-    with PrintSCU(port, calling_ae=calling_ae) as scu:
+    with PrintSCU(port, calling_ae=calling_ae, called_ae=called_ae) as scu:
         statuses.append(scu.create_session(session))
         st, _ = scu.create_film_box(display_format, **(film_box or {}))
         statuses.append(st)

@@ -16,6 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ae-title", help="called AE title of the printer (default PRINTSCP)")
     p.add_argument("--output", help="folder for PDF films (default ./films)")
     p.add_argument("--spool", help="spool folder for accepted jobs (default ./spool)")
+    p.add_argument("--cups", metavar="QUEUE", help="also print every film of the (first) printer on this CUPS queue")
+    p.add_argument("--cups-server", metavar="HOST:PORT",
+                   help="CUPS server for --cups (default: CUPS_SERVER, else the system default)")
     p.add_argument("-v", "--verbose", action="store_true", help="log each association and job")
     p.add_argument("--debug", action="store_true",
                    help="dump every DIMSE message with its data set (like DCMTK's --dump)")
@@ -29,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         printer = replace(printer, ae_title=args.ae_title)
     if args.output:
         printer = replace(printer, pdf_dir=args.output)
+    if args.cups:
+        printer = replace(printer, cups_queue=args.cups, cups_server=args.cups_server or printer.cups_server)
     cfg = replace(cfg, printers=(printer, *cfg.printers[1:]))
     if args.port is not None:
         cfg = replace(cfg, port=args.port)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -15,10 +16,14 @@ from pydicom.uid import UID
 
 from printserver import uids
 from printserver.config import ServerConfig
-from printserver.errors import SpoolError
+from printserver.errors import PrintError, SpoolError
 from printserver.layout import load_layouts
 from printserver.model.association import PrintAssociation
 from printserver.model.messages import Op, Request, Response
+from printserver.net.events import PrintJobs, has_print_job_context, referenced_print_job
+from printserver.outputs.health import HealthCache
+from printserver.outputs.plan import job_outputs
+from printserver.spool.records import JobRecord
 from printserver.spool.store import Spool
 from printserver.spool.worker import Dispatcher
 from printserver.status import Category, Status, describe
@@ -31,10 +36,13 @@ ERROR_COMMENT_MAX = 64  # Error Comment (0000,0902) is LO
 class PrintHandlers:
     """Holds one PrintAssociation per association; binds to EVT_N_* and lifecycle events."""
 
-    def __init__(self, config: ServerConfig, spool: Spool, dispatcher: Dispatcher) -> None:
+    def __init__(self, config: ServerConfig, spool: Spool, dispatcher: Dispatcher,
+                 print_jobs: PrintJobs | None = None) -> None:
         self.config = config
         self.spool = spool
         self.dispatcher = dispatcher
+        self.print_jobs = print_jobs
+        self.health = HealthCache()
         self.layouts = load_layouts(config.layouts_dir)
         self._states: dict[Any, PrintAssociation] = {}
         self._lock = threading.Lock()
@@ -59,6 +67,8 @@ class PrintHandlers:
             st = self._states.pop(event.assoc, None)
         if st is not None:
             st.release()
+        if self.print_jobs is not None:
+            self.print_jobs.forget(event.assoc)
 
     # --- DIMSE-N -----------------------------------------------------------------------------------
 
@@ -110,19 +120,36 @@ class PrintHandlers:
                 little_endian=UID(event.context.transfer_syntax).is_little_endian,
                 **extra,
             )
-            rsp = st.handle(req)
+            if req.sop_class_uid == uids.PRINTER and req.op is Op.N_GET:
+                configured = self.config.printer(st.called_ae) or st.profile
+                status, info, why = self.health.get(configured)  # the outputs' truth, not just the config
+                if why and status != "NORMAL":
+                    log.info("printer %s reports %s/%s: %s", st.profile.ae_title, status, info, why)
+                st.profile = replace(st.profile, printer_status=status, printer_status_info=info)
+            if req.sop_class_uid == uids.PRINT_JOB and self.print_jobs is not None:
+                rsp = self._print_job(req)
+            else:
+                rsp = st.handle(req)
             if rsp.job is not None:
-                rsp = self._spool(st, req, rsp)
+                rsp = self._spool(st, req, rsp, event.assoc)
         except Exception as exc:  # never let one bad message end the association
             log.exception("%s from %s failed", op.value, st.calling_ae)
             rsp = Response(Status.PROCESSING_FAILURE, error_comment=f"processing failure: {exc}")
         return self._encode(rsp, event)
 
-    def _spool(self, st: PrintAssociation, req: Request, rsp: Response) -> Response:
+    def _print_job(self, req: Request) -> Response:
+        assert self.print_jobs is not None
+        try:
+            return self.print_jobs.n_get(req)
+        except PrintError as exc:
+            log.warning("%s Print Job %s: 0x%04X %s", req.op.value, req.sop_instance_uid, exc.status, exc.comment)
+            return Response(exc.status, error_comment=exc.comment)
+
+    def _spool(self, st: PrintAssociation, req: Request, rsp: Response, assoc: Any = None) -> Response:
         job = rsp.job
         assert job is not None
         try:
-            path = self.spool.submit(job, {"pdf_dir": str(st.profile.pdf_dir)})
+            path = self.spool.submit(job, job_outputs(st.profile))
         except SpoolError as exc:
             log.error("print job from %s not accepted: %s", st.calling_ae, exc)
             session = req.sop_class_uid == uids.BASIC_FILM_SESSION
@@ -131,6 +158,12 @@ class PrintHandlers:
             return Response(status, error_comment=str(exc))
         log.info("print job %s accepted from %s: %d film(s), %s copies%s", path.name, st.calling_ae,
                  len(job.films), job.copies, "; " + "; ".join(rsp.notes) if rsp.notes else "")
+        if self.print_jobs is not None and assoc is not None and has_print_job_context(assoc):
+            self.print_jobs.watch(assoc, job.job_uid)  # Pending, Printing, Done/Failure follow the response
+            data = rsp.dataset if rsp.dataset is not None else Dataset()
+            data.add_new(0x21000500, "SQ", [referenced_print_job(job.job_uid)])
+            rsp.dataset = data
+        self.dispatcher.book.create(path, JobRecord.for_job(job, st.profile.ae_title))
         self.dispatcher.submit(path)
         rsp.job = None
         return rsp

@@ -13,9 +13,11 @@ from pynetdicom.transport import ThreadedAssociationServer
 
 from printserver import uids
 from printserver.config import ServerConfig
-from printserver.errors import ConfigError
-from printserver.net import dump, fixes, sockets
+from printserver.net import acceptance, dump, fixes, sockets
+from printserver.net.events import PrintJobs
 from printserver.net.handlers import PrintHandlers
+from printserver.spool.delivery import Delivery
+from printserver.spool.records import JobBook
 from printserver.spool.store import Spool
 from printserver.spool.worker import Dispatcher
 
@@ -34,6 +36,7 @@ SUPPORTED_ABSTRACT_SYNTAXES = (
     uids.BASIC_COLOR_PRINT_MANAGEMENT_META,
     uids.BASIC_COLOR_IMAGE_BOX,
     uids.BASIC_ANNOTATION_BOX,
+    uids.PRINT_JOB,
 )
 
 
@@ -41,22 +44,23 @@ class PrintServer:
     """Start, serve, stop. `port` is the bound port (useful with port 0 in tests)."""
 
     def __init__(self, config: ServerConfig, *, debug: bool = False) -> None:
-        if len(config.printers) != 1:
-            raise ConfigError("printer: this version serves exactly one printer per server")
         self.config = config
         self.debug = debug
         self.spool = Spool(config.spool_dir)
-        self.dispatcher = Dispatcher(self.spool, workers=config.workers)
-        self.handlers = PrintHandlers(config, self.spool, self.dispatcher)
+        self.book = JobBook()
+        self.delivery = Delivery(self.spool, self.book, config) if any(p.cups_queue for p in config.printers) \
+            else None
+        self.dispatcher = Dispatcher(self.spool, workers=config.workers, book=self.book, delivery=self.delivery)
+        self.print_jobs = PrintJobs(self.book)
+        self.handlers = PrintHandlers(config, self.spool, self.dispatcher, self.print_jobs)
         self._server: ThreadedAssociationServer | None = None
 
     def _build_ae(self) -> AE:
         fixes.install()
         # a 16-bit image of the largest allowed size, plus room for the other attributes
         fixes.max_data_set_bytes = 2 * max(p.max_image_pixels for p in self.config.printers) + (1 << 20)
-        profile = self.config.printers[0]
-        ae = AE(ae_title=profile.ae_title)
-        ae.require_called_aet = True
+        ae = AE(ae_title=self.config.printers[0].ae_title)
+        ae.require_called_aet = False  # several printers: net/acceptance.py checks called and calling AE
         ae.maximum_pdu_size = self.config.max_pdu
         ae.maximum_associations = self.config.max_associations
         ae.network_timeout = self.config.network_timeout
@@ -70,11 +74,13 @@ class PrintServer:
         h = self.handlers
         handlers: list[Any] = [
             (evt.EVT_CONN_OPEN, lambda e: sockets.tune(e.assoc)),
+            (evt.EVT_REQUESTED, lambda e: acceptance.on_requested(self.config, e)),
             (evt.EVT_N_CREATE, h.on_n_create),
             (evt.EVT_N_SET, h.on_n_set),
             (evt.EVT_N_GET, h.on_n_get),
             (evt.EVT_N_ACTION, h.on_n_action),
             (evt.EVT_N_DELETE, h.on_n_delete),
+            (evt.EVT_DIMSE_SENT, self.print_jobs.on_sent),
             (evt.EVT_RELEASED, h.on_closed),
             (evt.EVT_ABORTED, h.on_closed),
             (evt.EVT_CONN_CLOSE, h.on_closed),
@@ -85,15 +91,22 @@ class PrintServer:
 
     def start(self) -> None:
         for printer in self.config.printers:
-            Path(printer.pdf_dir).mkdir(parents=True, exist_ok=True)
+            if printer.pdf_dir:
+                Path(printer.pdf_dir).mkdir(parents=True, exist_ok=True)
         self.spool.open()
+        if self.delivery is not None:
+            self.delivery.start()
         self.dispatcher.start()
         ae = self._build_ae()
         self._server = ae.start_server((self.config.host, self.config.port), block=False,
                                        evt_handlers=self._evt_handlers())
-        p = self.config.printers[0]
-        log.info("printserver listening on %s:%d as %s; films to %s; spool %s", self.config.host, self.port,
-                 p.ae_title, Path(p.pdf_dir).resolve(), Path(self.config.spool_dir).resolve())
+        log.info("printserver listening on %s:%d; spool %s", self.config.host, self.port,
+                 Path(self.config.spool_dir).resolve())
+        for p in self.config.printers:
+            outs = [f"PDF to {Path(p.pdf_dir).resolve()}"] if p.pdf_dir else []
+            outs += [f"CUPS queue {p.cups_queue}"] if p.cups_queue else []
+            log.info("printer %s (%s): %s%s", p.ae_title, p.printer_name, ", ".join(outs),
+                     f"; callers {', '.join(p.allowed_calling_aes)}" if p.allowed_calling_aes else "")
 
     @property
     def port(self) -> int:
@@ -107,6 +120,9 @@ class PrintServer:
         if wait_for_jobs:
             self.dispatcher.wait_idle(wait_for_jobs)
         self.dispatcher.stop(wait=True)
+        if self.delivery is not None:
+            self.delivery.stop()
+        self.print_jobs.stop()
         self.spool.close()
 
     def serve_forever(self) -> None:

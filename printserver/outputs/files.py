@@ -24,13 +24,36 @@ def sanitize(text: str, fallback: str = "UNKNOWN", max_len: int = 32) -> str:
     return cleaned or fallback
 
 
-def film_pdf_path(root: Path, created: str, calling_ae: str, film_numbers: list[int], job_uid: str) -> Path:
-    """<root>/<YYYY-MM-DD>/<HHMMSS>_<callingAE>_film<N>[-<M>]_<job>.pdf"""
+#: Tokens of a printer's pdf_name pattern (config `pdf_name`); every value is sanitised.
+PDF_NAME_TOKENS = ("date", "time", "calling_ae", "called_ae", "printer", "label", "films", "job")
+DEFAULT_PDF_NAME = "{date}/{time}_{calling_ae}_film{films}_{job}.pdf"
+_TOKEN = re.compile(r"\{([^{}]*)\}")
+
+
+def check_pdf_name(pattern: str) -> str | None:
+    """Why `pattern` is not a usable pdf_name, or None. {job} keeps names unique and re-runs idempotent."""
+    unknown = [t for t in _TOKEN.findall(pattern) if t not in PDF_NAME_TOKENS]
+    if unknown:
+        return f"unknown token {{{unknown[0]}}} (known: {', '.join(PDF_NAME_TOKENS)})"
+    if "{job}" not in pattern:
+        return "must contain {job} (one file per print job)"
+    if not pattern.endswith(".pdf") or pattern.startswith("/") or ".." in pattern.split("/"):
+        return "must be a relative path ending in .pdf, without '..'"
+    return None
+
+
+def film_pdf_path(root: Path, created: str, calling_ae: str, film_numbers: list[int], job_uid: str, *,
+                  pattern: str = DEFAULT_PDF_NAME, called_ae: str = "", printer: str = "", label: str = "") -> Path:
+    """<root>/<pattern>; by default <YYYY-MM-DD>/<HHMMSS>_<callingAE>_film<N>[-<M>]_<job>.pdf"""
     when = datetime.fromisoformat(created)
     films = f"{film_numbers[0]:03d}" if len(film_numbers) == 1 else f"{film_numbers[0]:03d}-{film_numbers[-1]:03d}"
-    job = job_uid.rsplit(".", 1)[-1][-8:]
-    name = f"{when:%H%M%S}_{sanitize(calling_ae)}_film{films}_{job}.pdf"
-    return root / f"{when:%Y-%m-%d}" / name
+    values = {
+        "date": f"{when:%Y-%m-%d}", "time": f"{when:%H%M%S}", "calling_ae": sanitize(calling_ae),
+        "called_ae": sanitize(called_ae), "printer": sanitize(printer), "label": sanitize(label, "NOLABEL"),
+        "films": films, "job": job_uid.rsplit(".", 1)[-1][-8:],
+    }
+    parts = [_TOKEN.sub(lambda m: values[m.group(1)], part) for part in pattern.split("/")]
+    return root.joinpath(*(sanitize(part, max_len=120) for part in parts))
 
 
 def fsync_dir(path: Path) -> None:

@@ -87,3 +87,53 @@ def write_pdf(path: Path, pages: list[FilmPage], *, title: str, author: str, sub
             canvas._code.append(f"q {w_pt:.4f} 0 0 {h_pt:.4f} 0 0 cm /{reg_name} Do Q")
             canvas.showPage()
         canvas.save()
+
+
+FIT_MARGIN_MM = 8.0
+FIT_CAPTION_MM = 6.0
+
+
+def fit_scale(film_mm: tuple[float, float], paper_mm: tuple[float, float]) -> float:
+    """Scale (at most 1:1) that fits a film into the paper's printable area, leaving a caption band."""
+    avail_w = paper_mm[0] - 2 * FIT_MARGIN_MM
+    avail_h = paper_mm[1] - 2 * FIT_MARGIN_MM - FIT_CAPTION_MM
+    return min(1.0, avail_w / film_mm[0], avail_h / film_mm[1])
+
+
+def write_fit_pdf(path: Path, pages: list[FilmPage], paper_mm: tuple[float, float], caption: str, *,
+                  title: str, author: str) -> list[float]:
+    """Films scaled onto paper (film->paper policy `fit`), the scale printed in the bottom margin.
+
+    Paper is turned to the film's orientation. Returns the scale of each page.
+    """
+    scales = []
+    with atomic_write(path) as fh:
+        canvas = Canvas(fh, pageCompression=1)
+        canvas.setTitle(title)
+        canvas.setAuthor(author)
+        for number, page in enumerate(pages, start=1):
+            pw, ph = sorted(paper_mm)
+            if page.width_mm > page.height_mm:
+                pw, ph = ph, pw
+            scale = fit_scale((page.width_mm, page.height_mm), (pw, ph))
+            scales.append(scale)
+            w_pt, h_pt = pw * POINTS_PER_MM, ph * POINTS_PER_MM
+            canvas.setPageSize((w_pt, h_pt))
+            iw, ih = page.width_mm * scale * POINTS_PER_MM, page.height_mm * scale * POINTS_PER_MM
+            x = (w_pt - iw) / 2
+            y = (FIT_MARGIN_MM + FIT_CAPTION_MM) * POINTS_PER_MM + \
+                ((ph - 2 * FIT_MARGIN_MM - FIT_CAPTION_MM) * POINTS_PER_MM - ih) / 2
+            name = f"film{number}"
+            reg_name = canvas._doc.getXObjectName(name)
+            xobj = _image_xobject(name, page.raster)
+            canvas._setXObjects(xobj)
+            canvas._doc.Reference(xobj, reg_name)
+            canvas._doc.addForm(name, xobj)
+            canvas._formsinuse.append(name)
+            canvas._code.append(f"q {iw:.4f} 0 0 {ih:.4f} {x:.4f} {y:.4f} cm /{reg_name} Do Q")
+            canvas.setFont("Helvetica", 8)
+            canvas.drawString(FIT_MARGIN_MM * POINTS_PER_MM, FIT_MARGIN_MM * POINTS_PER_MM,
+                              f"SCALE {scale * 100:.1f} % - NOT TRUE SIZE - {caption}")
+            canvas.showPage()
+        canvas.save()
+    return scales

@@ -2,7 +2,10 @@
 
 Layout of the spool folder:
   jobs/    accepted jobs waiting for (or in) rendering, one file each, named in arrival order
-  failed/  jobs whose rendering failed for good, kept for inspection (never silently dropped)
+  failed/  jobs whose rendering or delivery failed for good, kept for inspection (never silently dropped)
+  done/    the records (<job>.state.json, no pixels) of delivered jobs, for `printserver jobs`
+Beside a job file: <job>.state.json (its record, spool/records.py) and <job>.film.pdf (the document
+waiting for delivery to CUPS).
   .lock    held by the one server using this spool
 
 Job file: b"PSJOB1\\n", an 8-byte big endian header length, a JSON header, then the raw pixel
@@ -100,13 +103,14 @@ class Spool:
         self.root = Path(root)
         self.jobs = self.root / "jobs"
         self.failed = self.root / "failed"
+        self.done = self.root / "done"
         self.max_jobs = max_jobs
         self._seq = itertools.count()
         self._lock_fd: int | None = None
         self._mutex = threading.Lock()
 
     def open(self) -> Spool:
-        for folder in (self.jobs, self.failed):
+        for folder in (self.jobs, self.failed, self.done):
             folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -155,13 +159,20 @@ class Spool:
         return decode_job(path.read_bytes())
 
     def finish(self, path: Path) -> None:
-        """All outputs of the job exist: forget it (durably, so a restart does not redo it)."""
+        """All outputs of the job exist: forget it (durably, so a restart does not redo it); keep its record."""
+        state = path.with_name(path.stem + ".state.json")
+        if state.exists():
+            os.replace(state, self.done / state.name)
         path.unlink(missing_ok=True)
+        path.with_name(path.stem + ".film.pdf").unlink(missing_ok=True)
         fsync_dir(self.jobs)
 
     def fail(self, path: Path, reason: str) -> Path:
         """Rendering failed for good: keep the job and why, out of the queue."""
         target = self.failed / path.name
+        for side in path.parent.glob(f"{path.stem}.*"):
+            if side != path:
+                os.replace(side, self.failed / side.name)
         os.replace(path, target)
         (self.failed / f"{path.stem}.reason.txt").write_text(reason + "\n", encoding="utf-8")
         fsync_dir(self.failed)

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from printserver.model.job import PrintJob
-from printserver.outputs.files import film_pdf_path
+from printserver.outputs.files import DEFAULT_PDF_NAME, film_pdf_path
 from printserver.outputs.pdf import FilmPage, write_pdf
 from printserver.render.compose import compose_film
+from printserver.spool.delivery import Delivery
+from printserver.spool.records import DONE, FAILURE, PRINTING, JobBook
 from printserver.spool.store import Spool
 
 log = logging.getLogger(__name__)
@@ -55,18 +57,27 @@ def process_job(job_path: str) -> list[str]:
     written = []
     if "pdf_dir" in outputs:
         path = film_pdf_path(Path(outputs["pdf_dir"]), job.created, job.calling_ae,
-                             [f.film_number for f in job.films], job.job_uid)
+                             [f.film_number for f in job.films], job.job_uid,
+                             pattern=outputs.get("pdf_name", DEFAULT_PDF_NAME), called_ae=job.called_ae,
+                             printer=job.printer_name, label=str(job.session.get("FilmSessionLabel", "")))
         write_pdf(path, pages, **pdf_metadata(job))
         written.append(str(path))
+    if "cups" in outputs:  # the true-size document, kept in the spool until CUPS has printed it
+        document = Path(job_path).with_name(Path(job_path).stem + ".film.pdf")
+        write_pdf(document, pages, **pdf_metadata(job))
+        written.append(str(document))
     return written
 
 
 class Dispatcher:
     """Feeds spooled jobs to the process pool and retires them when their outputs exist."""
 
-    def __init__(self, spool: Spool, workers: int = 2) -> None:
+    def __init__(self, spool: Spool, workers: int = 2, book: JobBook | None = None,
+                 delivery: Delivery | None = None) -> None:
         self.spool = spool
         self.workers = workers
+        self.book = book or JobBook()
+        self.delivery = delivery
         self._pool: ProcessPoolExecutor | None = None
         self._in_flight: dict[Path, Future[list[str]]] = {}
         self._lock = threading.Lock()
@@ -79,7 +90,11 @@ class Dispatcher:
         if leftovers:
             log.info("finishing %d print job(s) left in the spool", len(leftovers))
         for path in leftovers:
-            self.submit(path)
+            self.book.load(path)
+            if self.delivery is not None and self.delivery.wants(path):
+                self.delivery.submit(path)  # rendered before the restart: deliver, don't render again
+            else:
+                self.submit(path)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
@@ -91,6 +106,7 @@ class Dispatcher:
             pool = self._pool
             future = pool.submit(process_job, str(path))
             self._in_flight[path] = future
+        self.book.update(path, stage="rendering", execution_status=PRINTING, execution_status_info="NORMAL")
         future.add_done_callback(lambda f, p=path: self._done(p, f, pool))
 
     def _done(self, path: Path, future: Future[list[str]], pool: ProcessPoolExecutor) -> None:
@@ -106,11 +122,20 @@ class Dispatcher:
         except Exception as exc:  # a job that cannot be rendered: keep it aside, say why
             reason = "".join(traceback.format_exception(exc))
             log.error("print job %s failed: %s", path.name, exc)
+            self.book.update(path, stage="failed", execution_status=FAILURE, execution_status_info="INVALID PAGE DES",
+                             note=f"rendering failed: {exc}")
             self.spool.fail(path, reason)
         else:
-            self.spool.finish(path)
-            for out in written:
+            pdfs = [out for out in written if not out.endswith(".film.pdf")]
+            for out in pdfs:
                 log.info("film written: %s", out)
+            if self.delivery is not None and self.delivery.wants(path):
+                self.book.update(path, stage="delivering", outputs_written=pdfs, note="rendered; to CUPS")
+                self.delivery.submit(path)
+            else:
+                self.book.update(path, stage="printed", execution_status=DONE, execution_status_info="NORMAL",
+                                 outputs_written=pdfs, note="PDF written")
+                self.spool.finish(path)
         with self._lock:
             self._in_flight.pop(path, None)
             if resubmit and self._pool is pool:

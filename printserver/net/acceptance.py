@@ -1,0 +1,51 @@
+"""Association acceptance for several virtual printers on one port.
+
+pynetdicom can check one called AE title (`require_called_aet`) and one global list of calling AE
+titles; a department server has several printers, each with its own allowed callers. So the check
+runs in an EVT_REQUESTED handler, before pynetdicom negotiates, and answers with the A-ASSOCIATE-RJ
+reasons of PS3.8 7.1.1.9: rejected-permanent, source service-user, reason 7 (called AE title not
+recognized) or 3 (calling AE title not recognized).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pynetdicom import evt
+
+from printserver.config import ServerConfig
+
+log = logging.getLogger(__name__)
+
+REJECTED_PERMANENT = 0x01
+SOURCE_SERVICE_USER = 0x01
+REASON_CALLING_AE_NOT_RECOGNIZED = 0x03
+REASON_CALLED_AE_NOT_RECOGNIZED = 0x07
+
+
+def refusal(config: ServerConfig, called_ae: str, calling_ae: str) -> tuple[int, str] | None:
+    """(A-ASSOCIATE-RJ reason, why) when the association must be refused, else None."""
+    printer = config.printer(called_ae.strip())
+    if printer is None:
+        known = ", ".join(p.ae_title for p in config.printers)
+        return REASON_CALLED_AE_NOT_RECOGNIZED, f"called AE '{called_ae}' is no printer here (printers: {known})"
+    if printer.allowed_calling_aes and calling_ae.strip() not in printer.allowed_calling_aes:
+        return REASON_CALLING_AE_NOT_RECOGNIZED, f"calling AE '{calling_ae}' may not print to {printer.ae_title}"
+    return None
+
+
+def on_requested(config: ServerConfig, event: Any) -> None:
+    """EVT_REQUESTED: refuse unknown called / disallowed calling AE titles, else route to the printer."""
+    assoc = event.assoc
+    rq = assoc.requestor.primitive
+    called, calling = str(rq.called_ae_title).strip(), str(rq.calling_ae_title).strip()
+    refused = refusal(config, called, calling)
+    if refused is None:
+        assoc.acceptor.ae_title = called  # the handlers pick the printer profile by this title
+        return
+    reason, why = refused
+    log.warning("association from %s (%s) to %s refused: %s", calling, assoc.requestor.address, called, why)
+    assoc.acse.send_reject(REJECTED_PERMANENT, SOURCE_SERVICE_USER, reason)
+    evt.trigger(assoc, evt.EVT_REJECTED, {})
+    assoc.kill()

@@ -1,0 +1,123 @@
+"""Print Job: the N-ACTION's Referenced Print Job Sequence, N-GET, and N-EVENT-REPORTs to the modality.
+
+Events go over the association that created the job, only while it is open, only if it negotiated
+the Print Job SOP class, and never before the N-ACTION response (a job's events wait behind a gate
+that EVT_DIMSE_SENT opens once that response is on the wire). One sender thread sends them in
+order; send_n_event_report from a thread is safe in pynetdicom (it pauses the reactor).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import asdict
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from printserver import uids
+from printserver.errors import PrintError
+from printserver.model.messages import Request, Response
+from printserver.model.print_job import event_information, print_job_attributes
+from printserver.spool.records import DONE, EVENT_TYPE_ID, FAILURE, JobBook, JobRecord
+from printserver.status import Status
+
+log = logging.getLogger(__name__)
+
+GATE_TIMEOUT = 30.0  # seconds an event waits for its N-ACTION response to be sent
+
+
+def has_print_job_context(assoc: Any) -> bool:
+    return any(cx.abstract_syntax == uids.PRINT_JOB for cx in assoc.accepted_contexts)
+
+
+def referenced_print_job(job_uid: str) -> Any:
+    """(2100,0500) Referenced Print Job Sequence; pydicom names it ...PullStoredPrint (notes)."""
+    item = Dataset()
+    item.ReferencedSOPClassUID = uids.PRINT_JOB
+    item.ReferencedSOPInstanceUID = job_uid
+    return item
+
+
+class PrintJobs:
+    """Watches the jobs an association created; answers Print Job N-GET; sends their events."""
+
+    def __init__(self, book: JobBook) -> None:
+        self.book = book
+        self._lock = threading.Lock()
+        self._watch: dict[str, tuple[Any, threading.Event]] = {}  # job UID -> (association, response sent)
+        self._unsent: dict[Any, list[threading.Event]] = {}  # association -> gates of its unanswered prints
+        self._outbox: queue.Queue[tuple[Any, threading.Event, str, int, Dataset] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._send_loop, name="print-job-events", daemon=True)
+        self._thread.start()
+        book.listen(self._on_change)
+
+    def watch(self, assoc: Any, job_uid: str) -> None:
+        """Called before the N-ACTION response: the job's events wait for it."""
+        gate = threading.Event()
+        with self._lock:
+            self._watch[job_uid] = (assoc, gate)
+            self._unsent.setdefault(assoc, []).append(gate)
+
+    def on_sent(self, event: Any) -> None:
+        """EVT_DIMSE_SENT: an N-ACTION response left, so the events of its job may follow."""
+        if type(event.message).__name__ != "N_ACTION_RSP":
+            return
+        with self._lock:
+            gates = self._unsent.pop(event.assoc, [])
+        for gate in gates:
+            gate.set()
+
+    def forget(self, assoc: Any) -> None:
+        """The association ended: no more events for its jobs (the jobs themselves go on)."""
+        with self._lock:
+            for uid in [u for u, (a, _) in self._watch.items() if a is assoc]:
+                del self._watch[uid]
+            for gate in self._unsent.pop(assoc, []):
+                gate.set()
+
+    def _on_change(self, record: JobRecord) -> None:
+        with self._lock:
+            watched = self._watch.get(record.job_uid)
+            if watched is not None and record.execution_status in (DONE, FAILURE):
+                del self._watch[record.job_uid]
+        if watched is None:
+            return
+        assoc, gate = watched
+        self._outbox.put((assoc, gate, record.job_uid, EVENT_TYPE_ID[record.execution_status],
+                          event_information(asdict(record))))
+
+    def _send_loop(self) -> None:
+        while True:
+            item = self._outbox.get()
+            if item is None:
+                return
+            assoc, gate, job_uid, event_type, info = item
+            gate.wait(GATE_TIMEOUT)
+            if not assoc.is_established:
+                continue
+            try:
+                status, _ = assoc.send_n_event_report(info, event_type, uids.PRINT_JOB, job_uid)
+                code = int(status.Status) if status is not None and "Status" in status else None
+                log.info("Print Job %s event %d (%s) sent to %s: reply %s", job_uid, event_type,
+                         info.ExecutionStatusInfo, assoc.requestor.ae_title,
+                         f"0x{code:04X}" if code is not None else "none")
+            except Exception:  # the SCU went away meanwhile; the job goes on regardless
+                log.warning("Print Job %s event %d not delivered", job_uid, event_type, exc_info=True)
+
+    def stop(self) -> None:
+        self._outbox.put(None)
+        self._thread.join(timeout=5)
+
+    def n_get(self, req: Request) -> Response:
+        """N-GET Print Job: the job's state, from its record (PS3.4 H.4.5.1.3)."""
+        if req.op.value != "N-GET":
+            raise PrintError(Status.UNRECOGNIZED_OPERATION, f"{req.op.value} is not an operation of Print Job")
+        record = self.book.get(req.sop_instance_uid or "")
+        if record is None:
+            raise PrintError(Status.NO_SUCH_OBJECT_INSTANCE, f"Print Job {req.sop_instance_uid} is not known here")
+        ds, unknown = print_job_attributes(asdict(record), req.attribute_identifiers)
+        status = Status.ATTRIBUTE_LIST_ERROR if unknown else Status.SUCCESS
+        return Response(status, ds, attribute_identifiers=tuple(unknown),
+                        error_comment="unsupported attributes ignored" if unknown else None)

@@ -1,0 +1,258 @@
+"""CUPS output end to end: a modality association in, a real cupsd + ippeveprinter out.
+
+One isolated CUPS (tests/cupsbed.py) serves the module; every test starts its own printserver and
+leaves the queue enabled and accepting. Asserts are on what the printer received (page size,
+copies, media), on Print Job events and N-GET, and on the failure paths: nothing lost, status truthful.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pydicom.dataset import Dataset
+from pynetdicom import evt
+
+from printserver import config, uids
+from printserver.net.scp import PrintServer
+from printserver.outputs import cups as cupsout
+from printserver.outputs.pdf import fit_scale
+from printserver.status import Status
+from tests.cupsbed import CupsBed, dump
+from tests.printscu import META, PrintSCU
+
+pytestmark = pytest.mark.skipif(not cupsout.available(), reason="pycups not installed (printserver[cups])")
+
+IMG = np.full((64, 64), 1000, np.uint16)
+
+
+@pytest.fixture(scope="module")
+def bed() -> Iterator[CupsBed]:
+    with CupsBed() as b:
+        yield b
+
+
+@pytest.fixture
+def make_server(tmp_path: Path, bed: CupsBed) -> Iterator[Any]:
+    servers: list[PrintServer] = []
+
+    def start(**printer: Any) -> PrintServer:
+        server_keys = {k: printer.pop(k) for k in list(printer) if k.startswith("delivery_")}
+        cfg = config.from_dict({
+            "server": {"host": "127.0.0.1", "spool_dir": str(tmp_path / f"spool{len(servers)}"), "workers": 1,
+                       "delivery_retry_initial": 0.5, "delivery_retry_max": 1.0, **server_keys},
+            "printer": [{"ae_title": "FILMCUPS", "pdf_dir": str(tmp_path / "films"), "cups_queue": bed.queue,
+                         "cups_server": bed.server, **printer}],
+        })
+        server = PrintServer(replace(cfg, port=0))
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        s.stop()
+    bed.enable()
+    bed.accept()
+
+
+class JobSCU(PrintSCU):
+    """A print SCU that negotiates Print Job and records the events it receives."""
+
+    def __init__(self, port: int, **kw: Any) -> None:
+        super().__init__(port, called_ae="FILMCUPS", contexts=[META, uids.PRINT_JOB], **kw)
+        self.events: list[tuple[int, str]] = []
+        self._got = threading.Condition()
+
+    def __enter__(self) -> JobSCU:
+        super().__enter__()
+        self.assoc.bind(evt.EVT_N_EVENT_REPORT, self._on_event)
+        return self
+
+    def _on_event(self, event: Any) -> tuple[int, None]:
+        with self._got:
+            self.events.append((int(event.request.EventTypeID), str(event.event_information.ExecutionStatusInfo)))
+            self._got.notify_all()
+        return 0x0000, None
+
+    def wait_event(self, type_id: int, info: str | None = None, timeout: float = 30) -> list[tuple[int, str]]:
+        """Wait for an event; N-GETs are sent only between events (a pynetdicom SCU waiting for a response
+        takes an N-EVENT-REPORT-RQ arriving then for the response and aborts)."""
+        with self._got:
+            assert self._got.wait_for(lambda: any(e[0] == type_id and info in (None, e[1]) for e in self.events),
+                                      timeout), self.events
+            return list(self.events)
+
+    def print_one(self, film_size: str = "14INX17IN", **session: Any) -> str:
+        ds = Dataset()
+        for k, v in session.items():
+            setattr(ds, k, v)
+        assert self.create_session(ds if session else None) == Status.SUCCESS
+        assert self.create_film_box("STANDARD\\1,1", FilmSizeID=film_size)[0] == Status.SUCCESS
+        assert self.set_image(1, IMG) == Status.SUCCESS
+        status, rsp = self.n_action(1, uids.BASIC_FILM_BOX, self.film_box_uid)
+        assert int(status.Status) == Status.SUCCESS
+        item = rsp[0x21000500].value[0]
+        assert item.ReferencedSOPClassUID == uids.PRINT_JOB
+        return str(item.ReferencedSOPInstanceUID)
+
+    def job_status(self, job_uid: str) -> tuple[str, str]:
+        status, ds = self.assoc.send_n_get([], uids.PRINT_JOB, job_uid, msg_id=next(self._ids))
+        assert int(status.Status) == Status.SUCCESS
+        return str(ds.ExecutionStatus), str(ds.ExecutionStatusInfo)
+
+    def printer_status(self) -> tuple[str, str]:
+        _, ds = self.n_get(None)
+        return str(ds.PrinterStatus), str(ds.PrinterStatusInfo)
+
+
+def page_size_pt(pdf: Path) -> str:
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True, timeout=30).stdout
+    return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Page size"))
+
+
+def wait_until(cond: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_film_printed_true_size_with_copies_and_print_job_events(make_server: Any, bed: CupsBed) -> None:
+    before = len(bed.jobs_received())
+    server = make_server()
+    with JobSCU(server.port) as scu:
+        assert scu.printer_status() == ("NORMAL", "NORMAL")
+        job_uid = scu.print_one(NumberOfCopies=2, PrintPriority="HIGH", FilmSessionLabel="CT chest")
+        events = scu.wait_event(3)
+        assert scu.job_status(job_uid) == ("DONE", "NORMAL")
+    assert events[0][0] == 1 and events[-1] == (3, "NORMAL") and 2 in [e[0] for e in events]
+    received = bed.wait_received(before + 1)
+    doc, attrs = received[-1]
+    assert page_size_pt(doc) == "1008 x 1224 pts", dump(bed)  # 14 x 17 in, true size
+    assert attrs["IPP_COPIES"] == "2"
+    assert "x-dimension=35560 y-dimension=43180" in attrs["IPP_MEDIA_COL"]
+    assert attrs["IPP_JOB_NAME"] == "CT chest from TESTSCU"
+    assert not server.spool.pending() and len(list((Path(server.config.printers[0].pdf_dir)).rglob("*.pdf"))) == 1
+
+
+def test_queue_disabled_then_enabled_nothing_lost(make_server: Any, bed: CupsBed) -> None:
+    before = len(bed.jobs_received())
+    server = make_server()
+    bed.disable()
+    with JobSCU(server.port) as scu:
+        job_uid = scu.print_one()
+        scu.wait_event(1, "PRINTER OFFLINE")
+        assert scu.job_status(job_uid) == ("PENDING", "PRINTER OFFLINE")
+        assert scu.printer_status() == ("WARNING", "PRINTER OFFLINE")
+        assert len(server.spool.pending()) == 1 and len(bed.jobs_received()) == before
+        bed.enable()
+        scu.wait_event(3)  # no more events for this job: N-GET may poll now
+        wait_until(lambda: scu.printer_status() == ("NORMAL", "NORMAL"), 10, "printer NORMAL")
+    bed.wait_received(before + 1)
+    wait_until(lambda: not server.spool.pending(), 10, "spool drained")
+
+
+def test_queue_rejecting_then_accepting_is_retried(make_server: Any, bed: CupsBed) -> None:
+    before = len(bed.jobs_received())
+    server = make_server()
+    bed.reject()
+    with JobSCU(server.port) as scu:
+        assert scu.printer_status() == ("FAILURE", "PRINTER OFFLINE")
+        job_uid = scu.print_one()
+        scu.wait_event(1, "PRINTER OFFLINE")
+        wait_until(lambda: server.book.get(job_uid).attempts >= 2, 20, "retries")
+        assert scu.job_status(job_uid) == ("PENDING", "PRINTER OFFLINE")
+        assert len(server.spool.pending()) == 1
+        bed.accept()
+        scu.wait_event(3)
+    assert len(bed.wait_received(before + 1)) == before + 1
+
+
+def test_cupsd_down_then_up_delivers_after_recovery(make_server: Any, bed: CupsBed) -> None:
+    before = len(bed.jobs_received())
+    server = make_server()
+    bed.stop_cupsd()
+    try:
+        with JobSCU(server.port) as scu:
+            assert scu.printer_status() == ("FAILURE", "PRINTER DOWN")
+            job_uid = scu.print_one()
+            scu.wait_event(1, "PRINTER DOWN")
+            wait_until(lambda: server.book.get(job_uid).attempts >= 2, 20, "retries")
+            assert scu.job_status(job_uid) == ("PENDING", "PRINTER DOWN")
+            assert len(server.spool.pending()) == 1
+            bed.start_cupsd()
+            scu.wait_event(3)
+    finally:
+        if "cupsd" not in bed.procs:
+            bed.start_cupsd()
+    assert len(bed.wait_received(before + 1)) == before + 1
+
+
+def test_job_that_finally_fails_is_reported_and_kept(make_server: Any, bed: CupsBed) -> None:
+    server = make_server(delivery_give_up=1.5)
+    bed.reject()
+    with JobSCU(server.port) as scu:
+        job_uid = scu.print_one()
+        events = scu.wait_event(4)
+        assert events[-1] == (4, "PRINTER OFFLINE")
+        assert scu.job_status(job_uid) == ("FAILURE", "PRINTER OFFLINE")
+    failed = list(server.spool.failed.glob("*.job"))
+    assert len(failed) == 1 and "not delivered" in next(server.spool.failed.glob("*.reason.txt")).read_text()
+    assert not server.spool.pending()
+
+
+def test_fit_policy_scales_onto_smaller_paper_and_says_so(make_server: Any, bed: CupsBed) -> None:
+    before = len(bed.jobs_received())
+    server = make_server(paper_policy="fit", cups_media={"A3": "iso_a4_210x297mm"})
+    with JobSCU(server.port) as scu:
+        job_uid = scu.print_one(film_size="A3")
+        scu.wait_event(3)
+    doc, _ = bed.wait_received(before + 1)[-1]
+    assert page_size_pt(doc) == "595.276 x 841.89 pts (A4)"
+    text = subprocess.run(["pdftotext", str(doc), "-"], capture_output=True, text=True, timeout=30).stdout
+    scale = f"{fit_scale((297, 420), (210, 297)) * 100:.1f} %"
+    assert scale == "65.3 %" and f"SCALE {scale} - NOT TRUE SIZE - A3 film on iso_a4_210x297mm" in text
+    record = server.book.get(job_uid)
+    assert any(f"scaled to {scale}" in w for w in record.warnings)
+
+
+def test_jobs_cli_lists_retries_a_failed_job_which_is_then_printed(make_server: Any, bed: CupsBed) -> None:
+    before = len(bed.jobs_received())
+    server = make_server(delivery_give_up=1.0)
+    bed.reject()
+    with JobSCU(server.port) as scu:
+        scu.print_one()
+        scu.wait_event(4)
+    server.stop()
+    spool = server.config.spool_dir
+
+    def cli(*args: str) -> str:
+        out = subprocess.run([sys.executable, "-m", "printserver", "jobs", "--spool", spool, *args],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    listing = cli()
+    row = next(line for line in listing.splitlines() if " failed " in line)
+    assert "FAILURE" in row and "PRINTER OFFLINE" in row and "FILMCUPS" in row and "TESTSCU" in row
+    assert "queued again" in cli("retry", row.split()[0])
+    bed.accept()
+    again = PrintServer(server.config)  # a restart on the same spool delivers the retried job
+    again.start()
+    try:
+        bed.wait_received(before + 1)
+        wait_until(lambda: not again.spool.pending(), 20, "spool drained")
+    finally:
+        again.stop()
+    assert " done " in cli() and "DONE" in cli()
