@@ -31,6 +31,7 @@ SUPPORTED_ABSTRACT_SYNTAXES = (
     uids.BASIC_FILM_BOX,
     uids.BASIC_GRAYSCALE_IMAGE_BOX,
     uids.PRINTER,
+    uids.PRESENTATION_LUT,  # optional class: its own context, its messages carry no meta
 )
 
 
