@@ -150,10 +150,11 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
            "must be one of magnification_types")
     _check(p.default_smoothing_type in ("", *p.smoothing_types), f"{key}.default_smoothing_type",
            "must be empty or one of smoothing_types")
-    for name in p.smoothing_types:
-        kernel = p.smoothing_kernels.get(name)
+    for name, kernel in p.smoothing_kernels.items():
         _check(kernel in SMOOTHING_KERNELS, f"{key}.smoothing_kernels.{name}",
-               f"must name a kernel for each smoothing type: one of {', '.join(SMOOTHING_KERNELS)}")
+               f"'{kernel}' is not a kernel (known: {', '.join(SMOOTHING_KERNELS)})")
+    for name in p.smoothing_types:
+        _check(name in p.smoothing_kernels, f"{key}.smoothing_kernels.{name}", "each smoothing type needs a kernel")
     for name, gamma in p.configuration_curves.items():
         _check(isinstance(gamma, int | float) and 0.2 <= gamma <= 5, f"{key}.configuration_curves.{name}",
                "must be a gamma between 0.2 and 5")

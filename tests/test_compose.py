@@ -90,3 +90,24 @@ def test_output_model_white_is_the_lowest_min_density_on_the_film() -> None:
     low = ImageBoxJob(1, "NORMAL", "REPLICATE", "", 10, 300, "", GrayscaleImage(px, 12, "MONOCHROME2"))
     assert output_model(film([low])).reference_density == 0.10
     assert output_model(film([box(None)], Illumination=150, ReflectedAmbientLight=0)) == OutputModel(150, 0, 0.20)
+
+
+def test_cubic_smoothing_kernels_differ_and_stay_within_the_densities() -> None:
+    px = np.array([[0, 0, 4095, 4095]], np.uint16)
+    rows = {}
+    for kernel in ("BILINEAR", "LANCZOS"):
+        b = ImageBoxJob(1, "NORMAL", "CUBIC", "X", 20, 300, "", GrayscaleImage(px, 12, "MONOCHROME2"),
+                        smoothing_kernel=kernel)
+        rows[kernel] = compose_film(film([b], dpi=100))[50].astype(int)
+    # the sharper kernel's edge is steeper; neither overshoots beyond Min/Max Density
+    assert np.abs(np.diff(rows["LANCZOS"])).max() > np.abs(np.diff(rows["BILINEAR"])).max()
+    assert all(r.min() >= BLACK and r.max() <= WHITE for r in rows.values())
+
+
+def test_requested_image_size_and_crop_in_the_composer() -> None:
+    px = np.zeros((10, 10), np.uint16)
+    sized = ImageBoxJob(1, "NORMAL", "REPLICATE", "", 20, 300, "", GrayscaleImage(px, 12, "MONOCHROME2"),
+                        requested_image_size=12.7)  # half an inch at 100 dpi = 50 printer pixels
+    raster = compose_film(film([sized], dpi=100, EmptyImageDensity="WHITE", BorderDensity="WHITE"))
+    dark = np.argwhere(raster <= BLACK + 1)
+    assert (dark.max(axis=0) - dark.min(axis=0) + 1).tolist() == [50, 50]

@@ -80,6 +80,12 @@ class LutScu(DcmtkPrintScu):
 
     def write_config(self) -> Path:
         path = super().write_config()
+        lines = path.read_text().splitlines()
+        for key in self.options.extra_config:  # an extra key replaces the default written before it
+            same = [i for i, line in enumerate(lines) if line.startswith(f"{key} = ")]
+            for i in reversed(same[:-1]):
+                del lines[i]
+        path.write_text("\n".join(lines) + "\n")
         with path.open("a") as fh:
             fh.write("[[LUT]]\n[GAMMA12]\ndescription = gamma 2.2 (4096 entries)\nfilename = gamma4096.lut\n")
         return path
@@ -96,16 +102,17 @@ def gamma_table(lut_dir: Path) -> list[int]:
     return list(np.frombuffer(data, "<u2")) if isinstance(data, bytes) else [int(v) for v in data]
 
 
-@pytest.mark.parametrize("scp_rendering", [True, False])
+@pytest.mark.parametrize(("scp_rendering", "in_session"), [(True, False), (False, False), (True, True)])
 def test_dcmtk_prints_a_4096_entry_gamma_presentation_lut(server: ServerProcess, tmp_path: Path,
-                                                          scp_rendering: bool) -> None:
+                                                          scp_rendering: bool, in_session: bool) -> None:
     """PresentationLUTPreferSCPRendering true: DCMTK sends the table (N-CREATE) and references it from the
-    film box; false: DCMTK burns it into the pixels and sends IDENTITY. Either way the film shows PS3.14
-    densities of LUT[v]."""
+    film box (or, pre-CP-173, from the film session); false: DCMTK burns it into the pixels and sends
+    IDENTITY. Either way the film shows PS3.14 densities of LUT[v]."""
     table = gamma_table(tmp_path / "dcmtk" / "lut")
     assert len(table) == 4096 and table[0] == 0 and table[-1] == 4095
     options = PrintOptions(columns=2, rows=2, presentation_lut=True, dcmpsprt_args=("--plut", "GAMMA12"),
-                           extra_config={"PresentationLUTPreferSCPRendering": "true" if scp_rendering else "false"})
+                           extra_config={"PresentationLUTPreferSCPRendering": "true" if scp_rendering else "false",
+                                         "PresentationLUTinFilmSession": "true" if in_session else "false"})
     scu = LutScu(tmp_path / "dcmtk", server.port, options=options)
     result = scu.print_film(images(tmp_path / "img", VALUES))
     assert result.ok, result.stdout + result.stderr

@@ -214,6 +214,7 @@ def test_pre_cp173_film_session_reference_and_delete_rules(scp) -> None:
         _, plut = create_plut(scu, shape="LIN OD")
         session = Dataset()
         session.ReferencedPresentationLUTSequence = plut_ref(plut)
+        session.Illumination, session.ReflectedAmbientLight = 150, 0  # pre-CP-173: on the session
         assert scu.create_session(session) == Status.SUCCESS
         scu.create_film_box("STANDARD\\1,1", FilmSizeID="8INX10IN")
         assert set_box(scu, 1, np.full((8, 8), 4095, np.uint16))[0] == Status.SUCCESS
@@ -226,8 +227,11 @@ def test_pre_cp173_film_session_reference_and_delete_rules(scp) -> None:
         assert int(scu.assoc.send_n_delete(uids.PRESENTATION_LUT, plut, msg_id=92).Status) == Status.SUCCESS
         assert int(scu.assoc.send_n_delete(uids.PRESENTATION_LUT, plut, msg_id=93).Status) == \
             Status.NO_SUCH_OBJECT_INSTANCE
-    # LIN OD with 4095 = Max Density
-    assert pdfcheck.od_at(scp.wait_pdfs(1)[0], 0.5, 0.5) == pytest.approx(3.00, abs=0.02)
+    # LIN OD with 4095 = Max Density, on a 150 cd/m² reflective-like viewing (L0/La from the session)
+    pdf = scp.wait_pdfs(1)[0]
+    assert pdfcheck.od_at(pdf, 0.5, 0.5) == pytest.approx(3.00, abs=0.02)
+    model = pdfcheck.grayscale_model(pdf)
+    assert (model.illumination, model.reflected_ambient_light) == (150, 0)
 
 
 @pytest.mark.parametrize(("kwargs", "status", "keyword"), [

@@ -255,6 +255,9 @@ class PrintAssociation:
         fmt = parse_display_format(v.values["ImageDisplayFormat"])
         image_boxes = [ImageBox(uids.new_uid(), position) for position in range(1, fmt.box_count + 1)]
         values = {k: val for k, val in v.values.items() if k != "ReferencedFilmSessionSequence"}
+        for kw in ("Illumination", "ReflectedAmbientLight"):  # pre-CP-173: set on the film session
+            if kw in session.attributes and (req.dataset is None or kw not in req.dataset):
+                values[kw] = session.attributes[kw]
         box = FilmBox(uid, fmt, values, image_boxes)
         session.film_boxes.append(box)
         self._instances[uid] = (uids.BASIC_FILM_BOX, box)

@@ -196,7 +196,10 @@ FILM_SESSION = _table(
     Attr("MemoryAllocation", U, memory_allocation),
     Attr("OwnerID", U, text(16)),
     Attr("ProposedStudySequence", IGNORED),
-    Attr("ReferencedPresentationLUTSequence", U, accept_any),  # before CP-173
+    # Before CP-173 these three were film session attributes; old SCUs still send them here.
+    Attr("ReferencedPresentationLUTSequence", U, accept_any),
+    Attr("Illumination", U, positive_int),
+    Attr("ReflectedAmbientLight", U, int_between(0, lambda p: 65535)),
 )
 FILM_SESSION_SETTABLE = frozenset(FILM_SESSION) - {"ProposedStudySequence"}
 
