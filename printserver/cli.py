@@ -7,11 +7,11 @@ import logging
 import sys
 
 from printserver import __version__
-from printserver.commands import serve
+from printserver.commands import serve, testfilm
 from printserver.errors import ConfigError, SpoolError
 
 #: Subcommand modules, in the order `--help` lists them.
-COMMANDS = [serve]
+COMMANDS = [serve, testfilm]
 
 
 def build_parser() -> argparse.ArgumentParser:
