@@ -180,9 +180,11 @@ def test_presentation_lut_context_is_accepted_and_lin_od_is_linear_in_od(scp) ->
         assert status == Status.SUCCESS
         scu.create_session()
         # BLACK border (= Max Density 2.80): the step edges show from the lightest step, 0.20 OD
-        assert scu.create_film_box("STANDARD\\1,1", FilmSizeID="8INX10IN", MagnificationType="REPLICATE",
-                                   BorderDensity="BLACK", ReferencedPresentationLUTSequence=plut_ref(plut),
-                                   MaxDensity=280)[0] == Status.SUCCESS
+        status, rsp = scu.create_film_box("STANDARD\\1,1", FilmSizeID="8INX10IN", MagnificationType="REPLICATE",
+                                          BorderDensity="BLACK", ReferencedPresentationLUTSequence=plut_ref(plut),
+                                          MaxDensity=280)
+        assert status == Status.SUCCESS
+        assert rsp.ReferencedPresentationLUTSequence[0].ReferencedSOPInstanceUID == plut  # echoed as used
         assert set_box(scu, 1, pixels)[0] == Status.SUCCESS
         assert scu.print_film_box() == Status.SUCCESS
     measured = np.array(step_ods(scp.wait_pdfs(1)[0]))
@@ -281,3 +283,20 @@ def test_configuration_information_selects_a_configured_curve(scp) -> None:
     top = 4095
     assert low == pytest.approx(ps314([round(top * (2048 / top) ** 0.7)], 12)[0], abs=0.02)
     assert high == pytest.approx(ps314([round(top * (2048 / top) ** 1.45)], 12)[0], abs=0.02)
+
+
+def test_paper_prints_for_reflective_viewing_unless_the_scu_says_otherwise(scp) -> None:
+    session = Dataset()
+    session.MediumType = "PAPER"
+    pixels, values = wedge(12)
+    with PrintSCU(scp.port) as scu:
+        assert scu.create_session(session) == Status.SUCCESS
+        status, rsp = scu.create_film_box("STANDARD\\1,1", FilmSizeID="A4", MagnificationType="REPLICATE",
+                                          BorderDensity="WHITE")
+        assert status == Status.SUCCESS and (rsp.Illumination, rsp.ReflectedAmbientLight) == (150, 0)
+        assert set_box(scu, 1, pixels)[0] == Status.SUCCESS
+        assert scu.print_film_box() == Status.SUCCESS
+        status, rsp = scu.create_film_box("STANDARD\\1,1", FilmSizeID="A4", Illumination=500)
+        assert (rsp.Illumination, rsp.ReflectedAmbientLight) == (500, 0)  # the SCU's value wins
+    measured = step_ods(scp.wait_pdfs(1)[0])
+    assert np.abs(np.array(measured) - ps314(values, 12, l0=150, la=0)).max() <= 0.02

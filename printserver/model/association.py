@@ -33,6 +33,8 @@ from printserver.status import Category, Status
 log = logging.getLogger(__name__)
 
 PRINT_ACTION = 1  # Action Type ID of Print (PS3.4 H.4.1.2.4, H.4.2.2.4)
+#: Recommended viewing of reflective media (paper) when the SCU sends none: L0 150 cd/m², La 0 (PS3.14).
+REFLECTIVE_ILLUMINATION = 150
 
 #: Film box attributes echoed in N-CREATE / N-SET responses (the values actually used).
 FILM_BOX_ECHO = (
@@ -60,6 +62,16 @@ def _dataset(values: dict[str, Any], keywords: tuple[str, ...]) -> Dataset:
         if value is not None and value != "":
             setattr(ds, kw, value)
     return ds
+
+
+def _echo_plut_reference(ds: Dataset, values: dict[str, Any]) -> None:
+    """The Referenced Presentation LUT Sequence in use, as the SCU sent it (values hold the UID)."""
+    uid = values.get("ReferencedPresentationLUTSequence")
+    if uid:
+        item = Dataset()
+        item.ReferencedSOPClassUID = uids.PRESENTATION_LUT
+        item.ReferencedSOPInstanceUID = uid
+        ds.ReferencedPresentationLUTSequence = Sequence([item])
 
 
 class PrintAssociation:
@@ -255,9 +267,13 @@ class PrintAssociation:
         fmt = parse_display_format(v.values["ImageDisplayFormat"])
         image_boxes = [ImageBox(uids.new_uid(), position) for position in range(1, fmt.box_count + 1)]
         values = {k: val for k, val in v.values.items() if k != "ReferencedFilmSessionSequence"}
-        for kw in ("Illumination", "ReflectedAmbientLight"):  # pre-CP-173: set on the film session
-            if kw in session.attributes and (req.dataset is None or kw not in req.dataset):
+        for kw, reflective in (("Illumination", REFLECTIVE_ILLUMINATION), ("ReflectedAmbientLight", 0)):
+            if req.dataset is not None and kw in req.dataset:
+                continue
+            if kw in session.attributes:  # pre-CP-173: set on the film session
                 values[kw] = session.attributes[kw]
+            elif session.attributes.get("MediumType") == "PAPER":  # reflective: PS3.14 §7.3 viewing
+                values[kw] = reflective
         box = FilmBox(uid, fmt, values, image_boxes)
         session.film_boxes.append(box)
         self._instances[uid] = (uids.BASIC_FILM_BOX, box)
@@ -265,6 +281,7 @@ class PrintAssociation:
             self._instances[ib.sop_instance_uid] = (uids.BASIC_GRAYSCALE_IMAGE_BOX, ib)
 
         ds = _dataset(values, FILM_BOX_ECHO)
+        _echo_plut_reference(ds, values)
         ref_item = Dataset()
         ref_item.ReferencedSOPClassUID = uids.BASIC_FILM_SESSION
         ref_item.ReferencedSOPInstanceUID = session.sop_instance_uid
@@ -290,8 +307,9 @@ class PrintAssociation:
                     self._check_plut_match(v.values["ReferencedPresentationLUTSequence"], ib.image.bits_stored,
                                            "Film Box N-SET")
         box.attributes.update(v.values)
-        return Response(_pick_warning(v.warnings), _dataset(v.values, FILM_BOX_ECHO),
-                        attribute_identifiers=tuple(v.ignored))
+        ds = _dataset(v.values, FILM_BOX_ECHO)
+        _echo_plut_reference(ds, v.values)
+        return Response(_pick_warning(v.warnings), ds, attribute_identifiers=tuple(v.ignored))
 
     def _film_box_action(self, req: Request) -> Response:
         box = self._last_film_box(req)
