@@ -20,6 +20,8 @@ ALL_MAGNIFICATION_TYPES = ("REPLICATE", "BILINEAR", "CUBIC", "NONE")
 ALL_MEDIUM_TYPES = ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM")
 PRINTER_STATUSES = ("NORMAL", "WARNING", "FAILURE")
 PAPER_POLICIES = ("true-size", "fit")
+#: Pillow resampling filters a Smoothing Type may name (render.compose uses Image.Resampling[name]).
+SMOOTHING_KERNELS = ("BILINEAR", "HAMMING", "BICUBIC", "LANCZOS")
 _AE_RE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # PS3.5 AE: 16 chars, no backslash
 
 
@@ -55,6 +57,15 @@ class PrinterProfile:
     bins: int = 4
     magnification_types: tuple[str, ...] = ALL_MAGNIFICATION_TYPES
     smoothing_types: tuple[str, ...] = ("SMOOTH", "MEDIUM", "SHARP")
+    #: Smoothing Type -> interpolation kernel used with Magnification CUBIC (a Pillow filter name).
+    smoothing_kernels: dict[str, str] = field(
+        default_factory=lambda: {"SMOOTH": "BILINEAR", "MEDIUM": "BICUBIC", "SHARP": "LANCZOS"})
+    #: Configuration Information values -> curve applied when no Presentation LUT is referenced:
+    #: P = top·(v/top)^gamma (CS000 lowest contrast; PS3.3 C.13.5.1 leaves the meaning to the SCP).
+    configuration_curves: dict[str, float] = field(
+        default_factory=lambda: {"CS000": 0.7, "CS001": 0.85, "CS002": 1.0, "CS003": 1.2, "CS004": 1.45})
+    #: Presentation LUT table entries must equal the image's 2^Bits Stored (else 0106); false: rescaled.
+    presentation_lut_match_required: bool = False
     min_density_range: tuple[int, int] = (10, 50)  # hundredths of OD
     max_density_range: tuple[int, int] = (150, 400)
     supports_12_bit: bool = True
@@ -163,6 +174,14 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
            "must be one of magnification_types")
     _check(p.default_smoothing_type in ("", *p.smoothing_types), f"{key}.default_smoothing_type",
            "must be empty or one of smoothing_types")
+    for name, kernel in p.smoothing_kernels.items():
+        _check(kernel in SMOOTHING_KERNELS, f"{key}.smoothing_kernels.{name}",
+               f"'{kernel}' is not a kernel (known: {', '.join(SMOOTHING_KERNELS)})")
+    for name in p.smoothing_types:
+        _check(name in p.smoothing_kernels, f"{key}.smoothing_kernels.{name}", "each smoothing type needs a kernel")
+    for name, gamma in p.configuration_curves.items():
+        _check(isinstance(gamma, int | float) and 0.2 <= gamma <= 5, f"{key}.configuration_curves.{name}",
+               "must be a gamma between 0.2 and 5")
     for medium in p.medium_types:
         _check(medium in ALL_MEDIUM_TYPES, f"{key}.medium_types", f"'{medium}' is not a Medium Type")
     _check(p.default_medium_type in p.medium_types, f"{key}.default_medium_type", "must be one of medium_types")

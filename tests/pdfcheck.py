@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from pypdf import PdfReader
+
+from printserver.render.tone import OutputModel
 
 MM_PER_POINT = 25.4 / 72
 
@@ -18,10 +21,49 @@ def page_sizes_mm(path: Path) -> list[tuple[float, float]]:
 
 
 def page_image(path: Path, page: int = 0) -> np.ndarray:
-    """The (single) image of a page, decoded: what the film raster was."""
-    images = PdfReader(path).pages[page].images
+    """The (single) image of a page, decoded: what the film raster was (uint16 for 16-bit gray,
+    (rows, columns, 3) uint8 for an RGB film)."""
+    resources = PdfReader(path).pages[page]["/Resources"]
+    xobjects = [x.get_object() for x in resources["/XObject"].values()]
+    images = [x for x in xobjects if x.get("/Subtype") == "/Image"]
     assert len(images) == 1, f"expected one image on page {page}, found {len(images)}"
-    return np.asarray(images[0].image)
+    xobj = images[0]
+    bits, w, h = int(xobj["/BitsPerComponent"]), int(xobj["/Width"]), int(xobj["/Height"])
+    space = xobj["/ColorSpace"]
+    assert (space, bits) in (("/DeviceGray", 8), ("/DeviceGray", 16), ("/DeviceRGB", 8)), (space, bits)
+    shape = (h, w, 3) if space == "/DeviceRGB" else (h, w)
+    return np.frombuffer(xobj.get_data(), ">u2" if bits == 16 else np.uint8).reshape(shape).astype(
+        np.uint16 if bits == 16 else np.uint8)
+
+
+def grayscale_model(path: Path, page: int = 0) -> OutputModel:
+    """The page's gray -> OD model, as the PDF records it (DICOMGrayscaleModel)."""
+    return OutputModel(**json.loads(metadata(path)["DICOMGrayscaleModel"])[page])
+
+
+def page_od(path: Path, page: int = 0) -> np.ndarray:
+    """Optical density everywhere on the page: the page gray through the documented inverse mapping."""
+    return grayscale_model(path, page).decode(page_image(path, page))
+
+
+def lightness(path: Path, page: int = 0) -> np.ndarray:
+    """A grayscale page as 0..255 linear in optical density: Max Density 0, Min Density 255 (its film box's).
+
+    For tests about where things land (black, white, text), independent of the page gray encoding.
+    """
+    film_box = json.loads(metadata(path)["DICOMFilmBoxes"])[page]
+    dmin, dmax = int(film_box["MinDensity"]) / 100, int(film_box["MaxDensity"]) / 100
+    od = page_od(path, page)
+    return np.clip(np.rint(255 * (dmax - od) / (dmax - dmin)), 0, 255).astype(np.uint8)
+
+
+def od_at(path: Path, fx: float, fy: float, page: int = 0) -> float:
+    """OD at a fractional position, read as a densitometer would (the mean of a 5x5 pixel spot)."""
+    img = page_image(path, page)
+    h, w = img.shape
+    y, x = min(h - 3, max(2, int(fy * h))), min(w - 3, max(2, int(fx * w)))
+    model = grayscale_model(path, page)
+    return float(model.decode(img[y - 2:y + 3, x - 2:x + 3]).mean())
 
 
 def metadata(path: Path) -> dict[str, str]:

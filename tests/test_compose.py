@@ -8,7 +8,11 @@ import pytest
 from printserver.model.job import FilmJob, ImageBoxJob
 from printserver.model.pixels import GrayscaleImage
 from printserver.render.compose import compose_film
-from printserver.render.tone import density_gray, gray_lut
+from printserver.render.tone import CODE_MAX, OutputModel, density_gray, gray_lut, output_model
+
+MODEL = OutputModel(2000, 10, 0.20)
+WHITE = CODE_MAX  # Min Density 0.20 = the page white
+BLACK = int(MODEL.encode(3.00))  # Max Density
 
 
 def box(pixels: np.ndarray | None, *, mag: str = "REPLICATE", bits: int = 12, polarity: str = "NORMAL",
@@ -32,14 +36,14 @@ def test_replicate_scales_by_whole_pixels_and_centres() -> None:
     px = np.array([[0, 4095], [4095, 0]], np.uint16)
     raster = compose_film(film([box(px)], size=(25.4, 25.4), dpi=100))  # 100 x 100 box
     assert raster.shape == (100, 100)
-    assert raster[:50, :50].max() == 0 and raster[:50, 50:].min() == 255
-    assert raster[50:, :50].min() == 255 and raster[50:, 50:].max() == 0
+    assert raster[:50, :50].max() <= BLACK + 1 and raster[:50, 50:].min() >= WHITE - 10
+    assert raster[50:, :50].min() >= WHITE - 10 and raster[50:, 50:].max() <= BLACK + 1
 
 
 def test_none_is_one_image_pixel_per_printer_pixel() -> None:
     px = np.full((10, 20), 4095, np.uint16)
     raster = compose_film(film([box(px, mag="NONE")], dpi=100))
-    white = np.argwhere(raster == 255)
+    white = np.argwhere(raster >= WHITE - 10)
     assert (white.max(axis=0) - white.min(axis=0) + 1).tolist() == [10, 20]
     assert white.min(axis=0).tolist() == [45, 40]  # centred in the 100 x 100 box
 
@@ -48,14 +52,14 @@ def test_none_is_one_image_pixel_per_printer_pixel() -> None:
 def test_smooth_magnifications_interpolate(mag: str) -> None:
     px = np.array([[0, 4095]], np.uint16)
     row = compose_film(film([box(px, mag=mag)], dpi=100))[50]
-    assert 0 < int(row[50]) < 255  # a ramp, not a hard edge
-    assert row[0] == 0 and row[99] == 255
+    assert BLACK + 100 < int(row[50]) < WHITE - 100  # a ramp, not a hard edge
+    assert abs(int(row[0]) - BLACK) <= 1 and int(row[99]) >= WHITE - 10
 
 
 def test_pixel_aspect_ratio_keeps_physical_shape() -> None:
     px = np.full((10, 10), 4095, np.uint16)  # pixels twice as tall as wide: a 1:2 (w:h) image
     raster = compose_film(film([box(px, aspect=(2, 1))], dpi=100))
-    white = np.argwhere(raster == 255)
+    white = np.argwhere(raster >= WHITE - 10)
     h, w = (white.max(axis=0) - white.min(axis=0) + 1).tolist()
     assert (h, w) == (100, 50)
 
@@ -63,15 +67,47 @@ def test_pixel_aspect_ratio_keeps_physical_shape() -> None:
 def test_empty_box_and_border_densities() -> None:
     raster = compose_film(film([box(None), box(None, position=2)], "STANDARD\\2,1", size=(50.8, 25.4),
                                EmptyImageDensity="160", BorderDensity="WHITE"))
-    assert int(raster[50, 50]) == density_gray("160", min_density=20, max_density=300) == 128
+    assert int(raster[50, 50]) == density_gray("160", min_density=20, max_density=300, model=MODEL)
+    assert float(MODEL.decode(raster[50, 50])) == pytest.approx(1.60, abs=0.001)  # density-true
 
 
 def test_trim_draws_a_line_around_the_image() -> None:
     px = np.full((10, 10), 2048, np.uint16)
     raster = compose_film(film([box(px, mag="NONE")], dpi=100, Trim="YES"))
-    assert raster[44, 50] == 255 and raster[45, 50] == 128  # line just outside the image, on black border
+    assert raster[44, 50] == WHITE and raster[45, 50] == raster[50, 50]  # line just outside, on black border
+    assert raster[30, 50] == BLACK
 
 
 def test_lut_polarity_rules() -> None:
-    assert gray_lut(8, invert=False, min_density=20, max_density=300)[[0, 255]].tolist() == [0, 255]
-    assert gray_lut(12, invert=True, min_density=20, max_density=300)[[0, 4095]].tolist() == [255, 0]
+    lut8 = gray_lut(8, invert=False, min_density=20, max_density=300, model=MODEL)
+    lut12 = gray_lut(12, invert=True, min_density=20, max_density=300, model=MODEL)
+    assert MODEL.decode(lut8[[0, 255]]) == pytest.approx([3.00, 0.20], abs=0.005)
+    assert MODEL.decode(lut12[[0, 4095]]) == pytest.approx([0.20, 3.00], abs=0.005)
+
+
+def test_output_model_white_is_the_lowest_min_density_on_the_film() -> None:
+    px = np.zeros((2, 2), np.uint16)
+    low = ImageBoxJob(1, "NORMAL", "REPLICATE", "", 10, 300, "", GrayscaleImage(px, 12, "MONOCHROME2"))
+    assert output_model(film([low])).reference_density == 0.10
+    assert output_model(film([box(None)], Illumination=150, ReflectedAmbientLight=0)) == OutputModel(150, 0, 0.20)
+
+
+def test_cubic_smoothing_kernels_differ_and_stay_within_the_densities() -> None:
+    px = np.array([[0, 0, 4095, 4095]], np.uint16)
+    rows = {}
+    for kernel in ("BILINEAR", "LANCZOS"):
+        b = ImageBoxJob(1, "NORMAL", "CUBIC", "X", 20, 300, "", GrayscaleImage(px, 12, "MONOCHROME2"),
+                        smoothing_kernel=kernel)
+        rows[kernel] = compose_film(film([b], dpi=100))[50].astype(int)
+    # the sharper kernel's edge is steeper; neither overshoots beyond Min/Max Density
+    assert np.abs(np.diff(rows["LANCZOS"])).max() > np.abs(np.diff(rows["BILINEAR"])).max()
+    assert all(r.min() >= BLACK and r.max() <= WHITE for r in rows.values())
+
+
+def test_requested_image_size_and_crop_in_the_composer() -> None:
+    px = np.zeros((10, 10), np.uint16)
+    sized = ImageBoxJob(1, "NORMAL", "REPLICATE", "", 20, 300, "", GrayscaleImage(px, 12, "MONOCHROME2"),
+                        requested_image_size=12.7)  # half an inch at 100 dpi = 50 printer pixels
+    raster = compose_film(film([sized], dpi=100, EmptyImageDensity="WHITE", BorderDensity="WHITE"))
+    dark = np.argwhere(raster <= BLACK + 1)
+    assert (dark.max(axis=0) - dark.min(axis=0) + 1).tolist() == [50, 50]

@@ -29,7 +29,7 @@ def test_dcmtk_annotation_is_drawn_on_the_film(tmp_path: Path, annotation: str, 
         log = server.log.read_text()
     assert "Requested SOP Class UID             UI: Basic Annotation Box SOP Class" in log  # the N-SET arrived
     assert "Text String                         LO: 'DCMTK ANNOTATION TEXT'" in log
-    img = pdfcheck.page_image(pdf)
+    img = pdfcheck.lightness(pdf)
     height_mm = 254.0
     if band == "bottom":  # LABEL: 10 mm strip above the bottom margin, centred
         strip = img[round((height_mm - 14) * PX):round((height_mm - 4) * PX)]

@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from printserver.render.gsdf import p_to_density
 from printserver.status import Status
 from tests import pdfcheck
 from tests.printscu import PrintSCU
@@ -51,7 +53,9 @@ def test_sigkill_after_success_loses_no_film_and_duplicates_none(tmp_path: Path)
     log = server.log.read_text()
     assert "left in the spool" in log, "no kill hit an unfinished job: the test proved nothing"
     assert len(pdfs) == len(accepted)
-    grays = sorted(pdfcheck.sample(pdfcheck.page_image(p), 0.25, 0.25) for p in pdfs)
-    assert grays == sorted(round(v * 255 / 4095) for v in accepted)
+    printed = sorted(pdfcheck.od_at(p, 0.25, 0.25) for p in pdfs)
+    expected = p_to_density(sorted(accepted, reverse=True), 12, min_density=0.2, max_density=3.0,
+                            illumination=2000, ambient=10)
+    assert printed == pytest.approx(list(expected), abs=0.02)
     leftovers = [p for p in (tmp_path / "server" / "films").rglob("*") if p.is_file() and p.suffix != ".pdf"]
     assert all(p.name.endswith(".tmp") for p in leftovers)  # a killed writer leaves only a hidden temp file

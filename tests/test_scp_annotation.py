@@ -70,7 +70,7 @@ def test_label_text_is_drawn_centred_in_the_bottom_strip(scp, scu) -> None:
     assert set_text(scu, item.ReferencedSOPInstanceUID, annotation(1, "CT HEAD 2026-01-01")).Status == 0
     assert scu.set_image(1, np.full((64, 64), 4095, np.uint16)) == Status.SUCCESS
     assert scu.print_film_box() == Status.SUCCESS
-    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
+    img = pdfcheck.lightness(scp.wait_pdfs(1)[0])
     band = strip(img, 254.0 - 4 - 10, 10)
     _, xs = np.nonzero(band > 128)  # white text on the BLACK border
     assert len(xs) > 500
@@ -90,7 +90,7 @@ def test_corner_positions_and_alignment(scp, scu) -> None:
     assert set_text(scu, uids_[2], annotation(3, "LEFT")).Status == 0
     assert scu.set_image(1, np.zeros((64, 64), np.uint16)) == Status.SUCCESS
     assert scu.print_film_box() == Status.SUCCESS
-    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
+    img = pdfcheck.lightness(scp.wait_pdfs(1)[0])
     top, bottom = strip(img, 4, 8), strip(img, 254.0 - 12, 8)
     _, xs = np.nonzero(top < 128)  # black text on a WHITE border
     assert xs.min() / PX > 203.2 / 2 and abs(xs.max() / PX - (203.2 - 4)) < 1.5  # position 2: right aligned
@@ -109,13 +109,14 @@ def test_specific_character_set_is_honoured(scp, scu, charset, text: str) -> Non
     assert set_text(scu, uid, annotation(1, text, charset)).Status == 0
     assert scu.set_image(1, np.zeros((64, 64), np.uint16)) == Status.SUCCESS
     assert scu.print_film_box() == Status.SUCCESS
-    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
-    # What the renderer draws for the decoded text, alone on a black film: the PDF must show exactly that
-    expected = np.zeros_like(img)
-    draw_annotations(expected, [AnnotationBoxJob(1, text, 4.0, 254.0 - 14, 203.2 - 8, 10.0, 16, "CENTER")], DPI)
+    pdf = scp.wait_pdfs(1)[0]
+    raw = pdfcheck.page_image(pdf)
     band = (slice(round((254 - 14) * PX), round((254 - 4) * PX)), slice(None))
-    assert np.array_equal(img[band], expected[band])
-    assert (img[band] > 128).sum() > 500
+    # What the renderer draws for the decoded text, alone on the black film: the PDF must show exactly that
+    expected = np.full_like(raw, raw[band][0, 0])
+    draw_annotations(expected, [AnnotationBoxJob(1, text, 4.0, 254.0 - 14, 203.2 - 8, 10.0, 16, "CENTER")], DPI)
+    assert np.array_equal(raw[band], expected[band])
+    assert (pdfcheck.lightness(pdf)[band] > 128).sum() > 500
 
 
 def test_non_latin_glyphs_come_from_a_covering_font(caplog) -> None:
@@ -158,7 +159,7 @@ def test_annotation_position_in_the_data_set_decides_where_the_text_goes(scp, sc
     assert set_text(scu, first, annotation(4, "BOTTOM RIGHT")).Status == 0
     assert scu.set_image(1, np.zeros((8, 8), np.uint16)) == Status.SUCCESS
     assert scu.print_film_box() == Status.SUCCESS
-    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
+    img = pdfcheck.lightness(scp.wait_pdfs(1)[0])
     assert not (strip(img, 4, 8) > 128).any()  # nothing at the top
     _, xs = np.nonzero(strip(img, 254.0 - 12, 8) > 128)
     assert xs.min() / PX > 203.2 / 2  # bottom right

@@ -82,7 +82,8 @@ def test_2x2_color_film_quadrants_read_back_from_the_pdf_as_device_rgb(scp, colo
     assert img.shape == (3000, 2400, 3)
     seen = [tuple(int(c) for c in img[int(fy * 3000), int(fx * 2400)]) for fy in (0.25, 0.75) for fx in (0.25, 0.75)]
     assert seen == QUADRANTS
-    assert tuple(img[3, 3]) == (0, 0, 0)  # BLACK border around color images
+    r, g, b = (int(v) for v in img[3, 3])
+    assert r == g == b <= 30  # BLACK border around color images: Max Density's page gray, neutral
 
 
 @pytest.mark.parametrize(("planar", "vr", "syntax"), [

@@ -9,11 +9,20 @@ import pytest
 from pydicom.dataset import Dataset
 
 from printserver import uids
+from printserver.render.gsdf import p_to_density
 from printserver.status import Status
 from tests import pdfcheck
 from tests.printscu import TS_ALL, PrintSCU, print_film
 
-FLAT_12 = (0, 1365, 2730, 4095)  # -> gray 0, 85, 170, 255 with the linear mapping
+FLAT_12 = (0, 1365, 2730, 4095)
+#: PS3.14 densities of FLAT_12 with the defaults (Dmin 0.20, Dmax 3.00, L0 2000, La 10)
+OD_12 = [float(d) for d in p_to_density(FLAT_12, 12, min_density=0.2, max_density=3.0, illumination=2000,
+                                         ambient=10)]
+QUADRANTS = [(fx, fy) for fy in (0.25, 0.75) for fx in (0.25, 0.75)]
+
+
+def ods(pdf, points, page: int = 0) -> list[float]:
+    return [round(pdfcheck.od_at(pdf, fx, fy, page), 2) for fx, fy in points]
 
 
 def flat(value: int, shape: tuple[int, int] = (64, 64), dtype: type = np.uint16) -> np.ndarray:
@@ -29,13 +38,13 @@ def test_2x2_film_has_true_size_and_grays_in_their_quadrants(scp) -> None:
     assert (round(w, 1), round(h, 1)) == (355.6, 431.8)
     assert pdfcheck.pdfinfo_page_size(pdf).startswith("1008 x 1224 pts")
     img = pdfcheck.page_image(pdf)
-    assert img.shape == (5100, 4200)  # 14 x 17 in at 300 dpi
-    quadrants = [pdfcheck.sample(img, fx, fy) for fy in (0.25, 0.75) for fx in (0.25, 0.75)]
-    assert quadrants == [0, 85, 170, 255]
-    # A viewer's rendering agrees (poppler's downsampling may round by a level)
+    assert img.shape == (5100, 4200) and img.dtype == np.uint16  # 14 x 17 in at 300 dpi, 16-bit gray
+    assert ods(pdf, QUADRANTS) == pytest.approx(OD_12, abs=0.02)
+    # A viewer's rendering agrees: poppler shows the 16-bit gray as 8-bit
     shown = pdfcheck.rasterize(pdf)
-    seen = [pdfcheck.sample(shown, fx, fy) for fy in (0.25, 0.75) for fx in (0.25, 0.75)]
-    assert all(abs(a - b) <= 2 for a, b in zip(seen, [0, 85, 170, 255], strict=True)), seen
+    seen = [pdfcheck.sample(shown, fx, fy) for fx, fy in QUADRANTS]
+    expected = [pdfcheck.sample(img, fx, fy) / 257 for fx, fy in QUADRANTS]
+    assert all(abs(a - b) <= 2 for a, b in zip(seen, expected, strict=True)), (seen, expected)
 
 
 def test_pdf_metadata_names_the_print(scp) -> None:
@@ -55,18 +64,16 @@ def test_pdf_metadata_names_the_print(scp) -> None:
     assert "_CT_SCANNER_1_film001_" in pdf.name and ".." not in pdf.name
 
 
-@pytest.mark.parametrize(("fmt", "samples"), [
-    # ROW\1,2: one wide box on top, two below
-    ("ROW\\1,2", [(0.5, 0.25, 0), (0.25, 0.75, 85), (0.75, 0.75, 170)]),
-    # COL\2,1: two boxes in the left column (top to bottom), one tall on the right
-    ("COL\\2,1", [(0.25, 0.25, 0), (0.25, 0.75, 85), (0.75, 0.5, 170)]),
+@pytest.mark.parametrize(("fmt", "points"), [
+    # ROW\\1,2: one wide box on top, two below
+    ("ROW\\1,2", [(0.5, 0.25), (0.25, 0.75), (0.75, 0.75)]),
+    # COL\\2,1: two boxes in the left column (top to bottom), one tall on the right
+    ("COL\\2,1", [(0.25, 0.25), (0.25, 0.75), (0.75, 0.5)]),
 ])
-def test_row_and_col_layouts_number_positions_as_the_standard(scp, fmt: str, samples) -> None:
+def test_row_and_col_layouts_number_positions_as_the_standard(scp, fmt: str, points) -> None:
     statuses = print_film(scp.port, [flat(v, (40, 40)) for v in FLAT_12[:3]], fmt)
     assert set(statuses) == {Status.SUCCESS}
-    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
-    for fx, fy, gray in samples:
-        assert pdfcheck.sample(img, fx, fy) == gray, (fmt, fx, fy)
+    assert ods(scp.wait_pdfs(1)[0], points) == pytest.approx(OD_12[:3], abs=0.02)
 
 
 def test_8_bit_images_as_ob_and_ow(scp) -> None:
@@ -77,8 +84,8 @@ def test_8_bit_images_as_ob_and_ow(scp) -> None:
         for pos, img in enumerate(imgs, start=1):
             assert scu.set_image(pos, img, bits=8, vr="OW" if pos % 2 else "OB") == Status.SUCCESS
         assert scu.print_film_box() == Status.SUCCESS
-    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
-    assert [pdfcheck.sample(img, fx, fy) for fy in (0.25, 0.75) for fx in (0.25, 0.75)] == [0, 64, 128, 255]
+    expected = p_to_density([0, 64, 128, 255], 8, min_density=0.2, max_density=3.0, illumination=2000, ambient=10)
+    assert ods(scp.wait_pdfs(1)[0], QUADRANTS) == pytest.approx(expected, abs=0.02)
 
 
 @pytest.mark.parametrize("syntax", TS_ALL)
@@ -90,11 +97,13 @@ def test_every_transfer_syntax_prints_the_same_pixels(scp, syntax: str) -> None:
         assert scu.set_image(1, gradient) == Status.SUCCESS
         assert scu.set_image(1, gradient) == Status.SUCCESS  # re-set replaces
         assert scu.print_film_box() == Status.SUCCESS
-    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
+    pdf = scp.wait_pdfs(1)[0]
+    img = pdfcheck.page_image(pdf)
     h, w = img.shape
     top, left = (h - 64) // 2, (w - 64) // 2
-    expected = np.rint(gradient * (255 / 4095)).astype(np.uint8)
-    assert np.array_equal(img[top:top + 64, left:left + 64], expected)
+    expected = p_to_density(gradient, 12, min_density=0.2, max_density=3.0, illumination=2000, ambient=10)
+    printed = pdfcheck.grayscale_model(pdf).decode(img[top:top + 64, left:left + 64])
+    assert np.abs(printed - expected).max() < 0.01  # every pixel in its place, density-true
 
 
 def test_monochrome1_and_reverse_polarity_invert(scp) -> None:
@@ -107,8 +116,7 @@ def test_monochrome1_and_reverse_polarity_invert(scp) -> None:
         assert scu.set_image(3, imgs[2], polarity="REVERSE") == Status.SUCCESS  # white
         assert scu.set_image(4, imgs[3], photometric="MONOCHROME1", polarity="REVERSE") == Status.SUCCESS  # black
         assert scu.print_film_box() == Status.SUCCESS
-    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
-    assert [pdfcheck.sample(img, fx, fy) for fy in (0.25, 0.75) for fx in (0.25, 0.75)] == [0, 255, 255, 0]
+    assert ods(scp.wait_pdfs(1)[0], QUADRANTS) == pytest.approx([3.0, 0.2, 0.2, 3.0], abs=0.02)
 
 
 def test_session_print_collates_all_film_boxes_into_one_pdf(scp) -> None:
@@ -121,7 +129,7 @@ def test_session_print_collates_all_film_boxes_into_one_pdf(scp) -> None:
     (pdf,) = scp.wait_pdfs(1)
     sizes = pdfcheck.page_sizes_mm(pdf)
     assert [(round(w), round(h)) for w, h in sizes] == [(297, 210), (297, 210)]
-    assert [pdfcheck.sample(pdfcheck.page_image(pdf, i), 0.5, 0.5) for i in (0, 1)] == [0, 255]
+    assert [ods(pdf, [(0.5, 0.5)], i)[0] for i in (0, 1)] == pytest.approx([3.0, 0.2], abs=0.02)
     assert "film001-002" in pdf.name
 
 
@@ -134,8 +142,8 @@ def test_print_is_a_snapshot_later_changes_do_not_alter_it(scp) -> None:
         scu.set_image(1, flat(0))  # after the print: must not change the printed film
         assert scu.print_film_box() == Status.SUCCESS
     first, second = sorted(scp.wait_pdfs(2), key=lambda p: p.name)
-    values = sorted(pdfcheck.sample(pdfcheck.page_image(p), 0.5, 0.5) for p in (first, second))
-    assert values == [0, 255]
+    values = sorted(ods(p, [(0.5, 0.5)])[0] for p in (first, second))
+    assert values == pytest.approx([0.2, 3.0], abs=0.02)
 
 
 def test_border_and_empty_density_pixel_aspect_ratio_and_magnification(scp) -> None:
@@ -146,12 +154,12 @@ def test_border_and_empty_density_pixel_aspect_ratio_and_magnification(scp) -> N
         scu.create_film_box("STANDARD\\2,1", FilmSizeID="24CMX24CM", **film_box)
         assert scu.set_image(1, tall, aspect=(2, 1)) == Status.SUCCESS
         assert scu.print_film_box() == Status.SUCCESS
-    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
-    assert pdfcheck.sample(img, 0.005, 0.005) == 255  # border WHITE
-    # empty box 2 at 1.50 OD between Dmin 0.20 and Dmax 3.00 -> linear gray 255*(3.00-1.50)/2.80
-    assert pdfcheck.sample(img, 0.75, 0.5) == round(255 * 150 / 280)
+    pdf = scp.wait_pdfs(1)[0]
+    img = pdfcheck.page_image(pdf)
+    # border WHITE = Min Density; empty box 2 at 1.50 OD: density-true
+    assert ods(pdf, [(0.005, 0.005), (0.75, 0.5)]) == pytest.approx([0.20, 1.50], abs=0.01)
     # the image is square on film (20 wide x 10*2 tall), centred in its box
-    black = np.argwhere(img[:, : img.shape[1] // 2] == 0)
+    black = np.argwhere(pdfcheck.page_od(pdf)[:, : img.shape[1] // 2] > 2.9)
     (y0, x0), (y1, x1) = black.min(axis=0), black.max(axis=0)
     assert abs((y1 - y0) - (x1 - x0)) <= 2
 
@@ -169,9 +177,8 @@ def test_two_associations_printing_at_once_get_their_own_films(scp) -> None:
         t.join(timeout=60)
     assert results == {"MODALITY_A": [0] * 8, "MODALITY_B": [0] * 8}
     pdfs = scp.wait_pdfs(2)
-    by_ae = {pdfcheck.metadata(p)["DICOMCallingAE"]: pdfcheck.sample(pdfcheck.page_image(p), 0.25, 0.25)
-             for p in pdfs}
-    assert by_ae == {"MODALITY_A": 0, "MODALITY_B": 255}
+    by_ae = {pdfcheck.metadata(p)["DICOMCallingAE"]: ods(p, [(0.25, 0.25)])[0] for p in pdfs}
+    assert by_ae == {"MODALITY_A": 3.0, "MODALITY_B": 0.2}
 
 
 def test_printer_n_get_and_verification(scp) -> None:

@@ -19,7 +19,7 @@ from printserver import uids
 from printserver.config import PrinterProfile
 from printserver.errors import PrintError
 from printserver.formats import annotation_rects, image_box_rects
-from printserver.layout import LayoutData, film_dimensions, parse_display_format
+from printserver.layout import LayoutData, film_dimensions, mm_to_px, parse_display_format
 from printserver.model import attributes as A
 from printserver.model.annotation import ANNOTATION_BOX, FILM_BOX_WITH_ANNOTATION, AnnotationBox
 from printserver.model.color import COLOR_IMAGE_BOX, parse_color_item
@@ -27,12 +27,16 @@ from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJ
 from printserver.model.messages import Op, Request, Response
 from printserver.model.objects import FilmBox, FilmSession, ImageBox
 from printserver.model.pixels import parse_grayscale_item
+from printserver.model.presentation_lut import PresentationLut, parse_presentation_lut
 from printserver.model.printer import printer_attributes
+from printserver.model.sizing import Fit, fit_image
 from printserver.status import Category, Status
 
 log = logging.getLogger(__name__)
 
 PRINT_ACTION = 1  # Action Type ID of Print (PS3.4 H.4.1.2.4, H.4.2.2.4)
+#: Recommended viewing of reflective media (paper) when the SCU sends none: L0 150 cd/m², La 0 (PS3.14).
+REFLECTIVE_ILLUMINATION = 150
 
 #: Film box attributes echoed in N-CREATE / N-SET responses (the values actually used).
 FILM_BOX_ECHO = (
@@ -60,6 +64,16 @@ def _dataset(values: dict[str, Any], keywords: tuple[str, ...]) -> Dataset:
         if value is not None and value != "":
             setattr(ds, kw, value)
     return ds
+
+
+def _echo_plut_reference(ds: Dataset, values: dict[str, Any]) -> None:
+    """The Referenced Presentation LUT Sequence in use, as the SCU sent it (values hold the UID)."""
+    uid = values.get("ReferencedPresentationLUTSequence")
+    if uid:
+        item = Dataset()
+        item.ReferencedSOPClassUID = uids.PRESENTATION_LUT
+        item.ReferencedSOPInstanceUID = uid
+        ds.ReferencedPresentationLUTSequence = Sequence([item])
 
 
 class PrintAssociation:
@@ -98,6 +112,8 @@ class PrintAssociation:
             (uids.BASIC_COLOR_IMAGE_BOX, Op.N_SET): self._color_image_box_set,
             (uids.BASIC_ANNOTATION_BOX, Op.N_SET): self._annotation_box_set,
             (uids.PRINTER, Op.N_GET): self._printer_get,
+            (uids.PRESENTATION_LUT, Op.N_CREATE): self._presentation_lut_create,
+            (uids.PRESENTATION_LUT, Op.N_DELETE): self._presentation_lut_delete,
         }
 
     # --- entry point -------------------------------------------------------------------------------
@@ -187,6 +203,7 @@ class PrintAssociation:
                              "one film session per association")
         uid = self._new_instance_uid(req)
         v = A.validate(req.dataset, A.FILM_SESSION, self.profile, where="Film Session N-CREATE", creating=True)
+        self._resolve_plut_reference(v.values, "Film Session N-CREATE")
         self.film_session = FilmSession(uid, v.values, req.context_sop_class_uid)
         self._instances[uid] = (uids.BASIC_FILM_SESSION, self.film_session)
         return Response(_pick_warning(v.warnings), _dataset(v.values, FILM_SESSION_ECHO),
@@ -197,6 +214,7 @@ class PrintAssociation:
         session: FilmSession = self._lookup(req)
         v = A.validate(req.dataset, A.FILM_SESSION, self.profile, where="Film Session N-SET", creating=False,
                        settable=A.FILM_SESSION_SETTABLE)
+        self._resolve_plut_reference(v.values, "Film Session N-SET")
         session.attributes.update(v.values)
         return Response(_pick_warning(v.warnings), _dataset(v.values, FILM_SESSION_ECHO),
                         attribute_identifiers=tuple(v.ignored))
@@ -204,7 +222,9 @@ class PrintAssociation:
     def _film_session_delete(self, req: Request) -> Response:
         self._lookup(req)
         self._require_no_data(req, "N-DELETE")
-        self.release()
+        # the session hierarchy goes; Presentation LUTs live on until the association ends (PS3.4 H.4.9)
+        self.film_session = None
+        self._instances = {uid: e for uid, e in self._instances.items() if e[0] == uids.PRESENTATION_LUT}
         return Response(Status.SUCCESS)
 
     def _film_session_action(self, req: Request) -> Response:
@@ -251,6 +271,7 @@ class PrintAssociation:
         if not self.profile.session_print and any(not b.printed for b in session.film_boxes):
             raise PrintError(Status.UNPRINTED_FILM_BOX_EXISTS,
                              "the previous film box is not printed and this printer does not print film sessions")
+        self._resolve_plut_reference(v.values, where)
         uid = self._new_instance_uid(req)
         fmt = parse_display_format(v.values["ImageDisplayFormat"])
         annotation = self.layouts.annotation_formats.get(v.values.get("AnnotationDisplayFormatID", ""))
@@ -271,6 +292,13 @@ class PrintAssociation:
         annotation_boxes = [AnnotationBox(uids.new_uid(), position)
                             for position in range(1, len(annotation.boxes) + 1)] if annotation else []
         values = {k: val for k, val in v.values.items() if k != "ReferencedFilmSessionSequence"}
+        for kw, reflective in (("Illumination", REFLECTIVE_ILLUMINATION), ("ReflectedAmbientLight", 0)):
+            if req.dataset is not None and kw in req.dataset:
+                continue
+            if kw in session.attributes:  # pre-CP-173: set on the film session
+                values[kw] = session.attributes[kw]
+            elif session.attributes.get("MediumType") == "PAPER":  # reflective: PS3.14 §7.3 viewing
+                values[kw] = reflective
         box = FilmBox(uid, fmt, values, image_boxes, rects=tuple(rects), annotation_format=annotation,
                       annotation_boxes=annotation_boxes)
         session.film_boxes.append(box)
@@ -281,6 +309,7 @@ class PrintAssociation:
             self._instances[ab.sop_instance_uid] = (uids.BASIC_ANNOTATION_BOX, ab)
 
         ds = _dataset(values, FILM_BOX_ECHO)
+        _echo_plut_reference(ds, values)
         ref_item = Dataset()
         ref_item.ReferencedSOPClassUID = uids.BASIC_FILM_SESSION
         ref_item.ReferencedSOPInstanceUID = session.sop_instance_uid
@@ -296,9 +325,16 @@ class PrintAssociation:
         box = self._last_film_box(req)
         v = A.validate(req.dataset, A.FILM_BOX, self.profile, where="Film Box N-SET", creating=False,
                        settable=A.FILM_BOX_SETTABLE)
+        self._resolve_plut_reference(v.values, "Film Box N-SET")
+        if "ReferencedPresentationLUTSequence" in v.values:
+            for ib in box.image_boxes:
+                if ib.image is not None and "ReferencedPresentationLUTSequence" not in ib.attributes:
+                    self._check_plut_match(v.values["ReferencedPresentationLUTSequence"], ib.image.bits_stored,
+                                           "Film Box N-SET")
         box.attributes.update(v.values)
-        return Response(_pick_warning(v.warnings), _dataset(v.values, FILM_BOX_ECHO),
-                        attribute_identifiers=tuple(v.ignored))
+        ds = _dataset(v.values, FILM_BOX_ECHO)
+        _echo_plut_reference(ds, v.values)
+        return Response(_pick_warning(v.warnings), ds, attribute_identifiers=tuple(v.ignored))
 
     def _film_box_action(self, req: Request) -> Response:
         box = self._last_film_box(req)
@@ -307,7 +343,9 @@ class PrintAssociation:
             return Response(Status.EMPTY_PAGE_FILM_BOX,
                             error_comment="no image box of the film box holds an image: nothing printed")
         assert self.film_session is not None
-        return Response(Status.SUCCESS, job=self._snapshot(self.film_session, [box]))
+        fits = [self._fit(box, ib) for ib in box.image_boxes if ib.image is not None]
+        warnings = [f.status for f in fits if f.status is not None]
+        return Response(_pick_warning(warnings), job=self._snapshot(self.film_session, [box]))
 
     def _film_box_delete(self, req: Request) -> Response:
         box: FilmBox = self._lookup(req)
@@ -350,9 +388,120 @@ class PrintAssociation:
                              0x20200110, context=where)
         image = parse_grayscale_item(seq[0], self.profile, little_endian=req.little_endian, where=where) \
             if len(seq) else None
+        attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
+        self._resolve_plut_reference(attributes, where)
+        warnings = list(v.warnings)
+        if image is not None:
+            film_box = self._film_box_of(box)
+            plut = attributes.get("ReferencedPresentationLUTSequence") \
+                or film_box.attributes.get("ReferencedPresentationLUTSequence") \
+                or self._session_plut()
+            self._check_plut_match(plut, image.bits_stored, where)
+            fit = self._fit(film_box, ImageBox(box.sop_instance_uid, box.position, image, attributes))
+            if fit.status is Status.IMAGE_LARGER_THAN_BOX:
+                raise PrintError(Status.IMAGE_LARGER_THAN_BOX,
+                                 "RequestedDecimateCropBehavior FAIL: image larger than its image box",
+                                 0x20200040, context=where)
+            if fit.status is not None:
+                warnings.insert(0, fit.status)
         box.image = image
-        box.attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
-        return Response(_pick_warning(v.warnings), attribute_identifiers=tuple(v.ignored))
+        box.attributes = attributes
+        return Response(_pick_warning(warnings), attribute_identifiers=tuple(v.ignored))
+
+    # --- Presentation LUT --------------------------------------------------------------------------
+
+    def _presentation_lut_create(self, req: Request) -> Response:
+        uid = self._new_instance_uid(req)
+        plut = parse_presentation_lut(uid, req.dataset, self.profile, little_endian=req.little_endian,
+                                      where="Presentation LUT N-CREATE")
+        self._instances[uid] = (uids.PRESENTATION_LUT, plut)
+        log.info("Presentation LUT %s created by %s: %s", uid, self.calling_ae, plut.describe())
+        return Response(Status.SUCCESS, created_instance_uid=None if req.sop_instance_uid else uid)
+
+    def _presentation_lut_delete(self, req: Request) -> Response:
+        plut: PresentationLut = self._lookup(req)
+        self._require_no_data(req, "N-DELETE")
+        users = self._plut_users(plut.sop_instance_uid)
+        if users:
+            raise PrintError(Status.PROCESSING_FAILURE,
+                             f"still referenced by {users[0]}: Presentation LUT {plut.sop_instance_uid} not deleted")
+        del self._instances[plut.sop_instance_uid]
+        return Response(Status.SUCCESS)
+
+    def _plut_users(self, uid: str) -> list[str]:
+        session = self.film_session
+        if session is None:
+            return []
+        users = ["the film session"] if session.attributes.get("ReferencedPresentationLUTSequence") == uid else []
+        for fb in session.film_boxes:
+            if fb.attributes.get("ReferencedPresentationLUTSequence") == uid:
+                users.append(f"film box {fb.sop_instance_uid}")
+            users += [f"image box {ib.position}" for ib in fb.image_boxes
+                      if ib.attributes.get("ReferencedPresentationLUTSequence") == uid]
+        return users
+
+    def _resolve_plut_reference(self, values: dict[str, Any], where: str) -> None:
+        """Replace a Referenced Presentation LUT Sequence by the referenced instance's UID (checked)."""
+        seq = values.get("ReferencedPresentationLUTSequence")
+        if seq is None:
+            return
+        item = seq[0] if len(seq) == 1 else None
+        uid = str(item.get("ReferencedSOPInstanceUID", "")) if item is not None else ""
+        cls = str(item.get("ReferencedSOPClassUID", "")) if item is not None else ""
+        entry = self._instances.get(uid)
+        if item is None or cls not in ("", uids.PRESENTATION_LUT) or entry is None \
+                or entry[0] != uids.PRESENTATION_LUT:
+            why = (f"must hold 1 item, has {len(seq)}" if item is None
+                   else f"names {uid or '(no UID)'}, not a Presentation LUT of this association")
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"ReferencedPresentationLUTSequence {why}",
+                             0x20500500, context=where)
+        values["ReferencedPresentationLUTSequence"] = uid
+
+    def _session_plut(self) -> str | None:
+        return self.film_session.attributes.get("ReferencedPresentationLUTSequence") if self.film_session else None
+
+    def _check_plut_match(self, plut_uid: str | None, bits_stored: int, where: str) -> None:
+        """With presentation_lut_match_required, a table must have one entry per stored value (DCMTK's rule)."""
+        if not plut_uid or not self.profile.presentation_lut_match_required:
+            return
+        plut: PresentationLut = self._instances[plut_uid][1]
+        if plut.entries is not None and plut.entries != 1 << bits_stored:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                             f"ReferencedPresentationLUTSequence: LUT of {plut.entries} entries for a "
+                             f"{bits_stored}-bit image", 0x20500500, context=where)
+
+    def _plut_in_force(self, session: FilmSession, fb: dict[str, Any], ib: ImageBox) -> dict[str, Any] | None:
+        """Image box reference, else film box, else film session (pre-CP-173); else the configured curve."""
+        uid = ib.attributes.get("ReferencedPresentationLUTSequence") \
+            or fb.get("ReferencedPresentationLUTSequence") \
+            or session.attributes.get("ReferencedPresentationLUTSequence")
+        if uid and uid in self._instances:
+            return self._instances[uid][1].as_job()
+        curve = ib.attributes.get("ConfigurationInformation", fb["ConfigurationInformation"])
+        if curve in self.profile.configuration_curves:
+            return {"gamma": float(self.profile.configuration_curves[curve])}
+        return None
+
+    # --- image size ----------------------------------------------------------------------------------
+
+    def _film_box_of(self, ib: ImageBox) -> FilmBox:
+        assert self.film_session is not None
+        return next(fb for fb in self.film_session.film_boxes if ib in fb.image_boxes)
+
+    def _fit(self, film_box: FilmBox, ib: ImageBox) -> Fit:
+        """How the image prints in its box (model.sizing): the status the SCU is told."""
+        fb = film_box.attributes
+        assert ib.image is not None
+        rect = film_box.rects[ib.position - 1]  # as laid out at N-CREATE (any display format kind)
+        dpi = self.profile.resolution_dpi[fb["RequestedResolutionID"]]
+        box_w = mm_to_px(rect.x + rect.width, dpi) - mm_to_px(rect.x, dpi)
+        box_h = mm_to_px(rect.y + rect.height, dpi) - mm_to_px(rect.y, dpi)
+        size = ib.attributes.get("RequestedImageSize")
+        v, h = ib.image.pixel_aspect_ratio
+        return fit_image(ib.image.columns, ib.image.rows, v / h, box_w, box_h,
+                         magnification=ib.attributes.get("MagnificationType", fb["MagnificationType"]),
+                         requested_width_px=size * dpi / 25.4 if size else None,
+                         behavior=ib.attributes.get("RequestedDecimateCropBehavior"))
 
     def _color_image_box_set(self, req: Request) -> Response:
         where = "Color Image Box N-SET"
@@ -429,6 +578,11 @@ class PrintAssociation:
                     configuration_information=ib.attributes.get("ConfigurationInformation",
                                                                 fb["ConfigurationInformation"]),
                     image=ib.image,
+                    presentation_lut=self._plut_in_force(session, fb, ib),
+                    requested_image_size=ib.attributes.get("RequestedImageSize"),
+                    decimate_crop=ib.attributes.get("RequestedDecimateCropBehavior", "DECIMATE"),
+                    smoothing_kernel=self.profile.smoothing_kernels.get(
+                        ib.attributes.get("SmoothingType", fb["SmoothingType"]), ""),
                 )
                 for ib in box.image_boxes
             )

@@ -158,6 +158,26 @@ def accept_any(value: Any, profile: PrinterProfile) -> CheckResult:
     return value, None
 
 
+def configuration_information(value: Any, profile: PrinterProfile) -> CheckResult:
+    """Empty, or the name of one of the printer's configured curves (e.g. CS000)."""
+    v = _cs(value)
+    if v and v not in profile.configuration_curves:
+        known = ", ".join(profile.configuration_curves) or "none configured"
+        raise ValueError(f"is not a configured curve (supported: {known})")
+    return v, None
+
+
+def image_size_mm(value: Any, profile: PrinterProfile) -> CheckResult:
+    """Requested Image Size (DS): printed width in mm, at most the largest film."""
+    try:
+        v = float(_single(value))
+    except (TypeError, ValueError):
+        raise ValueError("is not a decimal number (mm)") from None
+    if not 0 < v <= 1000:
+        raise ValueError("must be a width in mm, above 0 and at most 1000")
+    return v, None
+
+
 # --- tables ----------------------------------------------------------------------------------------
 
 
@@ -176,6 +196,10 @@ FILM_SESSION = _table(
     Attr("MemoryAllocation", U, memory_allocation),
     Attr("OwnerID", U, text(16)),
     Attr("ProposedStudySequence", IGNORED),
+    # Before CP-173 these three were film session attributes; old SCUs still send them here.
+    Attr("ReferencedPresentationLUTSequence", U, accept_any),
+    Attr("Illumination", U, positive_int),
+    Attr("ReflectedAmbientLight", U, int_between(0, lambda p: 65535)),
 )
 FILM_SESSION_SETTABLE = frozenset(FILM_SESSION) - {"ProposedStudySequence"}
 
@@ -191,15 +215,17 @@ FILM_BOX = _table(
     Attr("MinDensity", U, density_in("min_density_range"), lambda p: p.default_min_density),
     Attr("MaxDensity", U, density_in("max_density_range"), lambda p: p.default_max_density),
     Attr("Trim", U, one_of(("YES", "NO")), lambda p: p.default_trim),
-    Attr("ConfigurationInformation", U, text(1024), lambda p: ""),
+    Attr("ConfigurationInformation", U, configuration_information, lambda p: ""),
     Attr("RequestedResolutionID", U, one_of(lambda p: tuple(p.resolution_dpi)), lambda p: p.default_resolution_id),
     Attr("Illumination", U, positive_int, lambda p: p.default_illumination),
     Attr("ReflectedAmbientLight", U, int_between(0, lambda p: 65535), lambda p: p.default_reflected_ambient_light),
     Attr("AnnotationDisplayFormatID", IGNORED),
+    Attr("ReferencedPresentationLUTSequence", U, accept_any),
 )
 FILM_BOX_SETTABLE = frozenset(
     {"MagnificationType", "MaxDensity", "ConfigurationInformation", "SmoothingType", "BorderDensity",
-     "EmptyImageDensity", "MinDensity", "Trim", "Illumination", "ReflectedAmbientLight"}
+     "EmptyImageDensity", "MinDensity", "Trim", "Illumination", "ReflectedAmbientLight",
+     "ReferencedPresentationLUTSequence"}
 )  # fmt: skip
 
 GRAYSCALE_IMAGE_BOX = _table(
@@ -210,9 +236,10 @@ GRAYSCALE_IMAGE_BOX = _table(
     Attr("SmoothingType", U, one_of(lambda p: p.smoothing_types)),
     Attr("MinDensity", U, density_in("min_density_range")),
     Attr("MaxDensity", U, density_in("max_density_range")),
-    Attr("ConfigurationInformation", U, text(1024)),
-    Attr("RequestedImageSize", IGNORED),
-    Attr("RequestedDecimateCropBehavior", IGNORED),
+    Attr("ConfigurationInformation", U, configuration_information),
+    Attr("RequestedImageSize", U, image_size_mm),
+    Attr("RequestedDecimateCropBehavior", U, one_of(("DECIMATE", "CROP", "FAIL"))),
+    Attr("ReferencedPresentationLUTSequence", U, accept_any),
     # Retired references an old SCU may still send (PS3.4 H.4.3 history): ignored with 0107.
     Attr("ReferencedImageOverlayBoxSequence", IGNORED),
     Attr("ReferencedVOILUTBoxSequence", IGNORED),

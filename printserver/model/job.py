@@ -25,6 +25,15 @@ class ImageBoxJob:
     max_density: int
     configuration_information: str
     image: GrayscaleImage | ColorImage | None
+    #: Presentation LUT in force (image box, film box or session reference), or the configured curve
+    #: of Configuration Information; None = IDENTITY. See render.tone.stored_to_density.
+    presentation_lut: dict[str, Any] | None = None
+    #: Requested Image Size: printed width in mm (None: fit the box).
+    requested_image_size: float | None = None
+    #: Requested Decimate/Crop Behavior for an image larger than its box: DECIMATE or CROP.
+    decimate_crop: str = "DECIMATE"
+    #: Pillow resampling filter of the Smoothing Type (CUBIC only); "" = Pillow's BICUBIC.
+    smoothing_kernel: str = ""
 
 
 @dataclass(frozen=True)

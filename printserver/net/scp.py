@@ -37,6 +37,7 @@ SUPPORTED_ABSTRACT_SYNTAXES = (
     uids.BASIC_COLOR_IMAGE_BOX,
     uids.BASIC_ANNOTATION_BOX,
     uids.PRINT_JOB,
+    uids.PRESENTATION_LUT,  # optional class: its own context, its messages carry no meta
 )
 
 

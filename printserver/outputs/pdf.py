@@ -1,9 +1,10 @@
 """PDF output: one page per film, page size = the film, raster embedded losslessly.
 
 reportlab writes the document; the page image is handed to it already Flate-compressed at zlib
-level 1 (a raw 8-bit DeviceGray XObject, DeviceRGB for a color film), because reportlab's own
-drawImage path recompresses at the default level and, with its defaults, ASCII85-encodes: several
-seconds and +25 % size for a 21-megapixel film, where level 1 takes a fraction of a second and stays bit-exact.
+level 1 (a raw 8- or 16-bit DeviceGray XObject, 16-bit samples big endian as PDF 1.5 wants; an
+8-bit DeviceRGB one for a colour film), because reportlab's own drawImage path recompresses at the
+default level and, with its defaults, ASCII85-encodes: several seconds and +25 % size for a
+21-megapixel film, where level 1 takes a fraction of a second and stays bit-exact.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ POINTS_PER_MM = 72 / 25.4
 
 @dataclass(frozen=True)
 class FilmPage:
-    raster: np.ndarray  # (rows, columns) uint8 gray or (rows, columns, 3) uint8 RGB, row 0 at the top
+    raster: np.ndarray  # (rows, columns) uint8/uint16 gray or (rows, columns, 3) uint8 RGB, row 0 at the top
     width_mm: float
     height_mm: float
 
@@ -55,9 +56,14 @@ def _image_xobject(name: str, raster: np.ndarray) -> pdfdoc.PDFImageXObject:
     rows, cols = raster.shape[:2]
     xobj = pdfdoc.PDFImageXObject(name)
     xobj.width, xobj.height = cols, rows
-    xobj.bitsPerComponent = 8
+    if raster.dtype.itemsize == 2:
+        xobj.bitsPerComponent = 16
+        samples = np.ascontiguousarray(raster, dtype=">u2")  # PDF samples are big endian
+    else:
+        xobj.bitsPerComponent = 8
+        samples = np.ascontiguousarray(raster, dtype=np.uint8)
     xobj.colorSpace = "DeviceRGB" if raster.ndim == 3 else "DeviceGray"  # RGB: samples interleaved per pixel
-    xobj.streamContent = zlib.compress(np.ascontiguousarray(raster, dtype=np.uint8).data, 1)
+    xobj.streamContent = zlib.compress(samples.data, 1)
     xobj._filters = ("FlateDecode",)
     xobj.mask = None
     return xobj
@@ -67,7 +73,7 @@ def write_pdf(path: Path, pages: list[FilmPage], *, title: str, author: str, sub
               keywords: str, extra: dict[str, str]) -> None:
     """Write `pages` atomically to `path`; `extra` become custom Info keys (e.g. DICOM attributes)."""
     with atomic_write(path) as fh:
-        canvas = Canvas(fh, pageCompression=1)
+        canvas = Canvas(fh, pageCompression=1, pdfVersion=(1, 5))  # 1.5: 16-bit image samples
         info = _FilmInfo(extra)
         info.title, info.author, info.subject, info.keywords = title, author, subject, keywords
         from printserver import __version__

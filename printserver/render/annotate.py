@@ -115,8 +115,9 @@ def draw_annotations(raster: np.ndarray, annotations: Iterable[AnnotationBoxJob]
         size_px = max(1, round(a.font_size_pt * dpi / POINTS_PER_INCH))
         alpha = text_mask(a.text, x1 - x0, y1 - y0, size_px, a.align, a.position).astype(np.float32) / 255
         region = raster[y0:y1, x0:x1]
+        white = float(np.iinfo(raster.dtype).max)  # 8-bit RGB or 16-bit page gray
         background = float(np.asarray(region).mean())
-        ink = 255.0 if background < 128 else 0.0
+        ink = white if background < white / 2 else 0.0
         if region.ndim == 3:
             alpha = alpha[..., None]
-        region[...] = np.rint(region * (1 - alpha) + ink * alpha).astype(np.uint8)
+        region[...] = np.rint(region * (1 - alpha) + ink * alpha).astype(raster.dtype)

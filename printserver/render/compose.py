@@ -1,4 +1,9 @@
-"""Film composition: each image scaled into its box, centred, aspect kept, on the border density."""
+"""Film composition: each image scaled into its box, centred, aspect kept, on the border density.
+
+A grayscale film is a 16-bit page-gray raster (render.tone owns the mapping); a film of colour image
+boxes is an 8-bit RGB raster (colour has no density mapping), its border and empty boxes the same
+page gray at 8 bits.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ import logging
 import numpy as np
 from PIL import Image
 
-from printserver.layout import Rect, box_rects, mm_to_px, parse_display_format
+from printserver.layout import MM_PER_INCH, Rect, box_rects, mm_to_px, parse_display_format
 from printserver.model.color import ColorImage
 from printserver.model.job import FilmJob, ImageBoxJob
+from printserver.model.sizing import Fit, fit_image
 from printserver.render.annotate import draw_annotations
-from printserver.render.tone import density_gray, gray_lut
+from printserver.render.tone import CODE_MAX, OutputModel, density_gray, gray_lut, output_model
 
 log = logging.getLogger(__name__)
 
@@ -44,79 +50,109 @@ def box_rects_px(film: FilmJob) -> list[tuple[int, int, int, int]]:
     ]
 
 
-def scaled_size(box: ImageBoxJob, box_w: int, box_h: int) -> tuple[int, int]:
-    """Printed image size in printer pixels: fit the box, keep the (pixel-aspect-corrected) shape."""
+def image_fit(box: ImageBoxJob, box_w: int, box_h: int, dpi: int) -> Fit:
+    """Printed size of the box's image in printer pixels (model.sizing: the same rules the SCU was told)."""
     assert box.image is not None
-    rows, cols = box.image.rows, box.image.columns
     v, h = box.image.pixel_aspect_ratio
-    aspect = v / h  # physical height of a pixel relative to its width
-    if box.magnification_type == "NONE":
-        scale = 1.0
-        if cols > box_w or rows * aspect > box_h:  # too big at 1:1: demagnify to fit
-            scale = min(box_w / cols, box_h / (rows * aspect))
-    else:
-        scale = min(box_w / cols, box_h / (rows * aspect))
-    return max(1, min(box_w, round(cols * scale))), max(1, min(box_h, round(rows * aspect * scale)))
+    requested = box.requested_image_size * dpi / MM_PER_INCH if box.requested_image_size else None
+    return fit_image(box.image.columns, box.image.rows, v / h, box_w, box_h, magnification=box.magnification_type,
+                     requested_width_px=requested, behavior=box.decimate_crop)
 
 
-def render_image(box: ImageBoxJob, width: int, height: int) -> np.ndarray:
-    """P-values -> output gray, then resampled to (height, width) per Magnification Type."""
+def _crop(pixels: np.ndarray, used: tuple[int, int] | None) -> np.ndarray:
+    """The centred part of the image that prints (Requested Decimate/Crop Behavior CROP)."""
+    rows, columns = pixels.shape[:2]
+    if used is None or used == (columns, rows):
+        return pixels
+    c0, r0 = (columns - used[0]) // 2, (rows - used[1]) // 2
+    return pixels[r0:r0 + used[1], c0:c0 + used[0]]
+
+
+def _resampling(box: ImageBoxJob) -> Image.Resampling:
+    resample = RESAMPLING.get(box.magnification_type, Image.Resampling.NEAREST)
+    if box.magnification_type == "CUBIC" and box.smoothing_kernel:
+        resample = Image.Resampling[box.smoothing_kernel]
+    return resample
+
+
+def render_image(box: ImageBoxJob, width: int, height: int, model: OutputModel,
+                 used: tuple[int, int] | None = None) -> np.ndarray:
+    """Stored values -> 16-bit page gray (render.tone), resampled to (height, width) per Magnification Type.
+
+    `used` (columns, rows): print only that centred part of the image (Requested Decimate/Crop Behavior CROP).
+    """
     image = box.image
     assert image is not None
     if isinstance(image, ColorImage):
-        return render_color_image(box, image, width, height)
+        return render_color_image(box, image, width, height, used)
+    pixels = _crop(image.pixels, used)
     invert = (image.photometric_interpretation == "MONOCHROME1") != (box.polarity == "REVERSE")
-    lut = gray_lut(image.bits_stored, invert=invert, min_density=box.min_density, max_density=box.max_density)
-    gray = lut[image.pixels]
-    if (width, height) == (image.columns, image.rows):
+    lut = gray_lut(image.bits_stored, invert=invert, min_density=box.min_density, max_density=box.max_density,
+                   model=model, plut=box.presentation_lut)
+    gray = lut[pixels]
+    if (width, height) == (gray.shape[1], gray.shape[0]):
         return gray
-    resample = RESAMPLING.get(box.magnification_type, Image.Resampling.NEAREST)
-    return np.asarray(Image.fromarray(gray, mode="L").resize((width, height), resample))
+    resample = _resampling(box)
+    out = np.asarray(Image.fromarray(gray).resize((width, height), resample))
+    if resample in (Image.Resampling.NEAREST, Image.Resampling.BOX):
+        return out
+    # Cubic kernels overshoot: never print beyond the box's own Min/Max Density.
+    return np.clip(out, lut.min(), lut.max())
 
 
-def render_color_image(box: ImageBoxJob, image: ColorImage, width: int, height: int) -> np.ndarray:
+def render_color_image(box: ImageBoxJob, image: ColorImage, width: int, height: int,
+                       used: tuple[int, int] | None = None) -> np.ndarray:
     """RGB as sent (no density mapping for colour), Polarity REVERSE inverted, resampled to (height, width, 3)."""
-    rgb = 255 - image.pixels if box.polarity == "REVERSE" else image.pixels
-    if (width, height) == (image.columns, image.rows):
+    pixels = _crop(image.pixels, used)
+    rgb = 255 - pixels if box.polarity == "REVERSE" else pixels
+    if (width, height) == (rgb.shape[1], rgb.shape[0]):
         return rgb
-    resample = RESAMPLING.get(box.magnification_type, Image.Resampling.NEAREST)
-    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb), mode="RGB").resize((width, height), resample))
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb), mode="RGB").resize((width, height),
+                                                                                   _resampling(box)))
 
 
 def compose_film(film: FilmJob) -> np.ndarray:
-    """The film raster, row 0 at the top of the film as viewed: (rows, columns) uint8, or
-    (rows, columns, 3) uint8 RGB for a film of color image boxes."""
+    """The film raster, row 0 at the top of the film as viewed: (rows, columns) uint16 page gray
+    (render.tone), or (rows, columns, 3) uint8 RGB for a film of colour image boxes."""
     fb = film.attributes
     dmin, dmax = int(fb["MinDensity"]), int(fb["MaxDensity"])
+    model = output_model(film)
     width, height = film_size_px(film)
-    shape = (height, width, 3) if film.color else (height, width)
-    raster = np.full(shape, density_gray(fb["BorderDensity"], min_density=dmin, max_density=dmax),
-                     dtype=np.uint8)
-    empty = density_gray(fb["EmptyImageDensity"], min_density=dmin, max_density=dmax)
+
+    def level(code: int) -> int:  # a page-gray code in the raster's own depth
+        return round(code * 255 / CODE_MAX) if film.color else code
+
+    border = level(density_gray(fb["BorderDensity"], min_density=dmin, max_density=dmax, model=model))
+    empty = level(density_gray(fb["EmptyImageDensity"], min_density=dmin, max_density=dmax, model=model))
+    black = level(int(model.encode(dmax / 100)))
+    raster = np.full((height, width, 3) if film.color else (height, width), border,
+                     dtype=np.uint8 if film.color else np.uint16)
     trim = fb.get("Trim") == "YES"
     for (x0, y0, x1, y1), box in zip(box_rects_px(film), film.image_boxes, strict=True):
         box_w, box_h = x1 - x0, y1 - y0
         if box.image is None:
             raster[y0:y1, x0:x1] = empty
             continue
-        w, h = scaled_size(box, box_w, box_h)
-        tile = render_image(box, w, h)
+        fit = image_fit(box, box_w, box_h, film.dpi)
+        w, h = fit.width, fit.height
+        tile = render_image(box, w, h, model, (fit.used_columns, fit.used_rows))
         left, top = x0 + (box_w - w) // 2, y0 + (box_h - h) // 2
         raster[top:top + h, left:left + w] = tile
         if trim:
-            _draw_trim(raster, left, top, w, h, film.dpi)
+            _draw_trim(raster, left, top, w, h, film.dpi, black=black)
     if film.annotations:
         draw_annotations(raster, film.annotations, film.dpi)
     return raster
 
 
-def _draw_trim(raster: np.ndarray, left: int, top: int, w: int, h: int, dpi: int) -> None:
-    """A thin line just outside the image, in the gray farthest from the surrounding border."""
+def _draw_trim(raster: np.ndarray, left: int, top: int, w: int, h: int, dpi: int, black: int) -> None:
+    """A thin line just outside the image: white (Min Density) on a dark border, Max Density on a light one."""
     t = max(1, round(0.25 * dpi / 25.4))  # 0.25 mm
     y0, y1 = max(0, top - t), min(raster.shape[0], top + h + t)
     x0, x1 = max(0, left - t), min(raster.shape[1], left + w + t)
+    white = int(np.iinfo(raster.dtype).max)
     around = int(np.asarray(raster[y0, x0]).flat[0])
-    line = 255 if around < 128 else 0
+    line = white if around < white // 2 else black
     raster[y0:top, x0:x1] = line
     raster[top + h:y1, x0:x1] = line
     raster[y0:y1, x0:left] = line

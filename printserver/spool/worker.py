@@ -22,6 +22,7 @@ from printserver.model.job import PrintJob
 from printserver.outputs.files import DEFAULT_PDF_NAME, film_pdf_path
 from printserver.outputs.pdf import FilmPage, write_pdf
 from printserver.render.compose import compose_film
+from printserver.render.tone import output_model
 from printserver.spool.delivery import Delivery
 from printserver.spool.records import DONE, FAILURE, PRINTING, JobBook
 from printserver.spool.store import Spool
@@ -46,6 +47,8 @@ def pdf_metadata(job: PrintJob) -> dict[str, Any]:
             "DICOMPrintTime": job.created,
             "DICOMFilmSession": json.dumps(job.session, sort_keys=True),
             "DICOMFilmBoxes": json.dumps([f.attributes for f in job.films], sort_keys=True),
+            # Per page: how page gray maps back to optical density (render.tone.OutputModel.decode).
+            "DICOMGrayscaleModel": json.dumps([output_model(f).as_dict() for f in job.films], sort_keys=True),
         },
     }
 

@@ -1,0 +1,78 @@
+"""`printserver testfilm`: the QC film measured on the PDF as a physicist would measure the printed film."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from printserver import cli
+from printserver.config import PrinterProfile
+from printserver.layout import load_layouts
+from printserver.render.gsdf import p_to_density
+from printserver.testfilm import WEDGE_STEPS, build_test_film
+from tests import pdfcheck
+
+ARGS = ["--film-size", "8INX10IN", "--max-density", "250", "--illumination", "3000", "--ambient", "20"]
+
+
+@pytest.fixture(scope="module")
+def qc(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("qc") / "qc.pdf"
+    assert cli.main(["testfilm", "-o", str(out), *ARGS]) == 0
+    return out
+
+
+def film():
+    return build_test_film(PrinterProfile(), load_layouts(), film_size="8INX10IN", max_density=250,
+                           illumination=3000, ambient=20)
+
+
+def test_page_is_the_film_and_records_its_grayscale_model(qc: Path) -> None:
+    assert [(round(w, 1), round(h, 1)) for w, h in pdfcheck.page_sizes_mm(qc)] == [(203.2, 254.0)]
+    model = pdfcheck.grayscale_model(qc)
+    assert (model.illumination, model.reflected_ambient_light, model.reference_density) == (3000, 20, 0.20)
+
+
+def test_wedge_steps_read_back_their_printed_target_od_within_002(qc: Path) -> None:
+    od = pdfcheck.page_od(qc)
+    top_half = od[: od.shape[0] // 2]
+    rows = np.flatnonzero((top_half > 2.4).sum(axis=1) > 50)  # the darkest step's rows
+    y = int(rows.mean())
+    row = od[y]
+    edges = np.flatnonzero(np.abs(np.diff(row)) > 0.005)
+    x0, width = edges[0] + 1, float(np.median(np.diff(edges)))
+    measured = [float(od[y - 2:y + 3, int(x0 + (i + 0.5) * width) - 2:int(x0 + (i + 0.5) * width) + 3].mean())
+                for i in range(WEDGE_STEPS)]
+    targets = [od_ for _, od_ in film().wedge]
+    ps314 = p_to_density([p for p, _ in film().wedge], 12, min_density=0.2, max_density=2.5, illumination=3000,
+                         ambient=20)
+    assert targets[0] == 2.50 and targets[-1] == 0.20
+    assert np.abs(np.array(measured) - targets).max() <= 0.02
+    assert np.abs(np.array(measured) - ps314).max() <= 0.02
+
+
+def test_grid_lines_are_10_mm_apart(qc: Path) -> None:
+    od = pdfcheck.page_od(qc)
+    h, w = od.shape
+    grid_mm = film().grid_mm
+    mm_per_px = 203.2 / w
+    y = int(h * 0.8)
+    row = od[y, : w // 2] > 1.5  # the left half holds the grid
+    starts = np.flatnonzero(np.diff(row.astype(int)) == 1)
+    ends = np.flatnonzero(np.diff(row.astype(int)) == -1)
+    centres = (starts[: len(ends)] + ends[: len(starts)]) / 2
+    assert len(centres) == grid_mm[0] // 10 + 1
+    assert np.diff(centres) * mm_per_px == pytest.approx(np.full(len(centres) - 1, 10.0), abs=0.1)
+    assert (centres[-1] - centres[0]) * mm_per_px == pytest.approx(grid_mm[0], abs=0.3)
+
+
+def test_finest_resolution_bars_are_resolved_one_printer_pixel_each(qc: Path) -> None:
+    od = pdfcheck.page_od(qc)
+    h, w = od.shape
+    right = od[h // 2:, w // 2:] > 1.5
+    # some row crosses the finest group: 5 dark lines of 1 pixel with 1 pixel gaps
+    runs = [np.diff(np.flatnonzero(np.diff(r.astype(int)))) for r in right[:: 5]]
+    assert any(len(r) >= 9 and np.all(r[:9] == 1) for r in runs)
+    assert film().bars_lp_per_mm[0] == pytest.approx(300 / 25.4 / 2, abs=0.01)
