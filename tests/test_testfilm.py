@@ -76,3 +76,12 @@ def test_finest_resolution_bars_are_resolved_one_printer_pixel_each(qc: Path) ->
     runs = [np.diff(np.flatnonzero(np.diff(r.astype(int)))) for r in right[:: 5]]
     assert any(len(r) >= 9 and np.all(r[:9] == 1) for r in runs)
     assert film().bars_lp_per_mm[0] == pytest.approx(300 / 25.4 / 2, abs=0.01)
+
+
+def test_test_film_printed_on_a_printer_is_the_same_film(scp, qc: Path) -> None:
+    """`testfilm --host …` sends the same conversation to a print SCP; printserver composes the same film."""
+    assert cli.main(["testfilm", "--host", "127.0.0.1", "--port", str(scp.port), "--called-ae", "PRINTSCP",
+                     *ARGS]) == 0
+    (printed,) = scp.wait_pdfs(1)
+    assert pdfcheck.page_sizes_mm(printed) == pdfcheck.page_sizes_mm(qc)
+    assert np.array_equal(pdfcheck.page_image(printed), pdfcheck.page_image(qc))
