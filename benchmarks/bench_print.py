@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT / "samples"))
 
 from make_samples import phantom  # noqa: E402
 
+from printserver.model.color import ColorImage  # noqa: E402
 from printserver.model.job import FilmJob, ImageBoxJob  # noqa: E402
 from printserver.model.pixels import GrayscaleImage  # noqa: E402
 from printserver.outputs.pdf import FilmPage, write_pdf  # noqa: E402
@@ -112,7 +114,28 @@ def bench_pdf(images: list[np.ndarray], work: Path, repeat: int = 5) -> dict[str
         t0 = time.perf_counter()
         zlib.compress(raster.data, 1)
         zlib_times.append(time.perf_counter() - t0)
+    # the same film in colour: twenty RGB images (each phantom in R, inverted in G, half in B)
+    color_boxes = tuple(
+        replace(box, image=ColorImage(np.stack([img >> 4, (4095 - img) >> 4, img >> 5], axis=-1).astype(np.uint8)))
+        for box, img in zip(boxes, images, strict=True))
+    color_film = replace(film, image_boxes=color_boxes)
+    t0 = time.perf_counter()
+    rgb = compose_film(color_film)
+    color_compose_s = time.perf_counter() - t0
+    color_pdf, color_zlib = [], []
+    for i in range(repeat):
+        t0 = time.perf_counter()
+        write_pdf(work / f"c{i}.pdf", [FilmPage(rgb, 355.6, 431.8)], title="c", author="c", subject="c",
+                  keywords="", extra={})
+        color_pdf.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        zlib.compress(rgb.data, 1)
+        color_zlib.append(time.perf_counter() - t0)
     return {
+        "color_compose_s": color_compose_s,
+        "color_pdf_write_s": statistics.median(color_pdf),
+        "color_zlib1_s": statistics.median(color_zlib),
+        "color_pdf_to_zlib_ratio": statistics.median(color_pdf) / statistics.median(color_zlib),
         "raster_megapixels": raster.size / 1e6,
         "compose_s": compose_s,
         "pdf_write_s": statistics.median(pdf_times),
