@@ -38,6 +38,7 @@ SUPPORTED_ABSTRACT_SYNTAXES = (
     uids.BASIC_ANNOTATION_BOX,
     uids.PRINT_JOB,
     uids.PRESENTATION_LUT,  # optional class: its own context, its messages carry no meta
+    uids.PRINTER_CONFIGURATION_RETRIEVAL,  # optional, own context: N-GET of the printer's profile
 )
 
 
