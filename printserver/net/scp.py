@@ -23,6 +23,7 @@ from printserver.spool.worker import Dispatcher
 
 log = logging.getLogger(__name__)
 
+ACSE_TIMEOUT = 30  # seconds for association negotiation and release
 TRANSFER_SYNTAXES = [uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_BIG_ENDIAN]
 
 #: What the SCP accepts: only what it implements (a context accepted and then failed is worse).
@@ -67,7 +68,7 @@ class PrintServer:
         ae.maximum_associations = self.config.max_associations
         ae.network_timeout = self.config.network_timeout
         ae.dimse_timeout = self.config.dimse_timeout
-        ae.acse_timeout = 30
+        ae.acse_timeout = ACSE_TIMEOUT
         for syntax in SUPPORTED_ABSTRACT_SYNTAXES:
             ae.add_supported_context(syntax, TRANSFER_SYNTAXES)
         return ae
