@@ -118,6 +118,8 @@ class ServerConfig:
     delivery_retry_initial: float = 2.0
     delivery_retry_max: float = 300.0
     delivery_give_up: float = 86400.0
+    #: Seconds between checks of the printers' outputs; a change is sent as a Printer N-EVENT-REPORT.
+    printer_event_interval: float = 10.0
     printers: tuple[PrinterProfile, ...] = (PrinterProfile(),)
 
     def printer(self, ae_title: str) -> PrinterProfile | None:
@@ -287,6 +289,7 @@ def validated(config: ServerConfig) -> ServerConfig:
     _check(0 < config.delivery_retry_initial <= config.delivery_retry_max, "server.delivery_retry_initial",
            "must be positive and at most delivery_retry_max")
     _check(config.delivery_give_up > 0, "server.delivery_give_up", "must be positive")
+    _check(0 < config.printer_event_interval <= 3600, "server.printer_event_interval", "must be 0..3600 seconds")
     return config
 
 

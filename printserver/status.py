@@ -123,3 +123,47 @@ def describe(code: int) -> str:
     except ValueError:
         text = "unknown status"
     return f"0x{code:04X} {category(code).value}: {text}"
+
+
+_S = Status
+#: Every status each operation can answer besides Success (PS3.4 H.4 per class; the conformance statement
+#: prints this). Common to every request: 0110, 0117, 0118 (class not on the context), 0211 (no such operation).
+COMMON_FAILURES = (_S.PROCESSING_FAILURE, _S.INVALID_OBJECT_INSTANCE, _S.NO_SUCH_SOP_CLASS, _S.UNRECOGNIZED_OPERATION)
+STATUS_BY_OPERATION: dict[tuple[str, str], tuple[Status, ...]] = {
+    ("Basic Film Session", "N-CREATE"): (_S.ATTRIBUTE_LIST_ERROR, _S.MEMORY_ALLOCATION_NOT_SUPPORTED,
+                                         _S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE, _S.DUPLICATE_SOP_INSTANCE),
+    ("Basic Film Session", "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.MEMORY_ALLOCATION_NOT_SUPPORTED,
+                                      _S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE, _S.NO_SUCH_OBJECT_INSTANCE,
+                                      _S.CLASS_INSTANCE_CONFLICT),
+    ("Basic Film Session", "N-ACTION"): (_S.COLLATION_NOT_SUPPORTED, _S.EMPTY_PAGE_FILM_SESSION, _S.IMAGE_DEMAGNIFIED,
+                                         _S.IMAGE_CROPPED, _S.IMAGE_DECIMATED, _S.NO_SUCH_ACTION_TYPE,
+                                         _S.NO_SUCH_OBJECT_INSTANCE, _S.NO_FILM_BOX, _S.PRINT_QUEUE_FULL_SESSION),
+    ("Basic Film Session", "N-DELETE"): (_S.NO_SUCH_OBJECT_INSTANCE, _S.CLASS_INSTANCE_CONFLICT),
+    ("Basic Film Box", "N-CREATE"): (_S.ATTRIBUTE_LIST_ERROR, _S.DENSITY_OUT_OF_PRINTER_RANGE, _S.NO_SUCH_ATTRIBUTE,
+                                     _S.INVALID_ATTRIBUTE_VALUE, _S.DUPLICATE_SOP_INSTANCE, _S.MISSING_ATTRIBUTE,
+                                     _S.MISSING_ATTRIBUTE_VALUE, _S.UNPRINTED_FILM_BOX_EXISTS),
+    ("Basic Film Box", "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.DENSITY_OUT_OF_PRINTER_RANGE, _S.NO_SUCH_ATTRIBUTE,
+                                  _S.INVALID_ATTRIBUTE_VALUE, _S.NO_SUCH_OBJECT_INSTANCE, _S.CLASS_INSTANCE_CONFLICT),
+    ("Basic Film Box", "N-ACTION"): (_S.EMPTY_PAGE_FILM_BOX, _S.IMAGE_DEMAGNIFIED, _S.IMAGE_CROPPED,
+                                     _S.IMAGE_DECIMATED, _S.NO_SUCH_ACTION_TYPE, _S.NO_SUCH_OBJECT_INSTANCE,
+                                     _S.PRINT_QUEUE_FULL_FILM_BOX),
+    ("Basic Film Box", "N-DELETE"): (_S.NO_SUCH_OBJECT_INSTANCE, _S.CLASS_INSTANCE_CONFLICT),
+    ("Basic Grayscale Image Box", "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.IMAGE_DEMAGNIFIED,
+                                             _S.DENSITY_OUT_OF_PRINTER_RANGE,
+                                             _S.IMAGE_CROPPED, _S.IMAGE_DECIMATED, _S.NO_SUCH_ATTRIBUTE,
+                                             _S.INVALID_ATTRIBUTE_VALUE, _S.NO_SUCH_OBJECT_INSTANCE,
+                                             _S.CLASS_INSTANCE_CONFLICT, _S.MISSING_ATTRIBUTE,
+                                             _S.MISSING_ATTRIBUTE_VALUE, _S.IMAGE_LARGER_THAN_BOX,
+                                             _S.INSUFFICIENT_MEMORY),
+    ("Basic Color Image Box", "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE,
+                                         _S.NO_SUCH_OBJECT_INSTANCE, _S.CLASS_INSTANCE_CONFLICT,
+                                         _S.MISSING_ATTRIBUTE, _S.MISSING_ATTRIBUTE_VALUE, _S.INSUFFICIENT_MEMORY),
+    ("Basic Annotation Box", "N-SET"): (_S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE, _S.NO_SUCH_OBJECT_INSTANCE,
+                                        _S.MISSING_ATTRIBUTE),
+    ("Presentation LUT", "N-CREATE"): (_S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE, _S.DUPLICATE_SOP_INSTANCE,
+                                       _S.MISSING_ATTRIBUTE, _S.MISSING_ATTRIBUTE_VALUE),
+    ("Presentation LUT", "N-DELETE"): (_S.NO_SUCH_OBJECT_INSTANCE,),
+    ("Printer", "N-GET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_OBJECT_INSTANCE),
+    ("Print Job", "N-GET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_OBJECT_INSTANCE),
+    ("Printer Configuration Retrieval", "N-GET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_OBJECT_INSTANCE),
+}

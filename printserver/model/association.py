@@ -29,6 +29,7 @@ from printserver.model.objects import FilmBox, FilmSession, ImageBox
 from printserver.model.pixels import parse_grayscale_item
 from printserver.model.presentation_lut import PresentationLut, parse_presentation_lut
 from printserver.model.printer import printer_attributes
+from printserver.model.printer_configuration import printer_configuration
 from printserver.model.sizing import Fit, fit_image
 from printserver.status import Category, Status
 
@@ -112,6 +113,7 @@ class PrintAssociation:
             (uids.BASIC_COLOR_IMAGE_BOX, Op.N_SET): self._color_image_box_set,
             (uids.BASIC_ANNOTATION_BOX, Op.N_SET): self._annotation_box_set,
             (uids.PRINTER, Op.N_GET): self._printer_get,
+            (uids.PRINTER_CONFIGURATION_RETRIEVAL, Op.N_GET): self._printer_configuration_get,
             (uids.PRESENTATION_LUT, Op.N_CREATE): self._presentation_lut_create,
             (uids.PRESENTATION_LUT, Op.N_DELETE): self._presentation_lut_delete,
         }
@@ -559,6 +561,16 @@ class PrintAssociation:
         return Response(status, ds, attribute_identifiers=tuple(unknown),
                         error_comment="unsupported attributes ignored" if unknown else None)
 
+    def _printer_configuration_get(self, req: Request) -> Response:
+        if req.sop_instance_uid != uids.PRINTER_CONFIGURATION_RETRIEVAL_INSTANCE:
+            raise PrintError(Status.NO_SUCH_OBJECT_INSTANCE,
+                             f"Printer Configuration Retrieval instance must be the well-known "
+                             f"{uids.PRINTER_CONFIGURATION_RETRIEVAL_INSTANCE}, got {req.sop_instance_uid}")
+        ds = printer_configuration(self.profile, self.layouts)
+        unknown = tuple(t for t in req.attribute_identifiers if t not in ds)
+        return Response(Status.ATTRIBUTE_LIST_ERROR if unknown else Status.SUCCESS, ds, attribute_identifiers=unknown,
+                        error_comment="unsupported attributes ignored" if unknown else None)
+
     # --- Print -------------------------------------------------------------------------------------
 
     def _snapshot(self, session: FilmSession, boxes: list[FilmBox]) -> PrintJob:
@@ -647,6 +659,7 @@ _CLASS_NAMES = {
     uids.PRESENTATION_LUT: "Presentation LUT",
     uids.BASIC_ANNOTATION_BOX: "Basic Annotation Box",
     uids.PRINT_JOB: "Print Job",
+    uids.PRINTER_CONFIGURATION_RETRIEVAL: "Printer Configuration Retrieval",
 }
 
 

@@ -40,3 +40,17 @@ def printer_attributes(profile: PrinterProfile, identifiers: tuple[int, ...]) ->
         if kw in values:
             setattr(ds, kw, values[kw])  # empty values are sent zero-length (Type 2 style)
     return ds, unknown
+
+
+#: Printer N-EVENT-REPORT Event Type IDs by Printer Status (PS3.4 H.4.6.1.1).
+PRINTER_EVENT_TYPE_ID = {"NORMAL": 1, "WARNING": 2, "FAILURE": 3}
+
+
+def printer_event_information(status: str, status_info: str, printer_name: str) -> Dataset | None:
+    """Event Information of a Printer event: none for Normal; Printer Status Info and Name otherwise."""
+    if status == "NORMAL":
+        return None
+    ds = Dataset()
+    ds.PrinterStatusInfo = status_info
+    ds.PrinterName = printer_name
+    return ds

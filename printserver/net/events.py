@@ -20,6 +20,7 @@ from printserver import uids
 from printserver.errors import PrintError
 from printserver.model.messages import Request, Response
 from printserver.model.print_job import event_information, print_job_attributes
+from printserver.net import fixes
 from printserver.spool.records import DONE, EVENT_TYPE_ID, FAILURE, JobBook, JobRecord
 from printserver.status import Status
 
@@ -98,7 +99,10 @@ class PrintJobs:
             if not assoc.is_established:
                 continue
             try:
-                status, _ = assoc.send_n_event_report(info, event_type, uids.PRINT_JOB, job_uid)
+                with fixes.exchange_lock(assoc):  # never between a request and its response
+                    if not assoc.is_established:
+                        continue
+                    status, _ = assoc.send_n_event_report(info, event_type, uids.PRINT_JOB, job_uid)
                 code = int(status.Status) if status is not None and "Status" in status else None
                 log.info("Print Job %s event %d (%s) sent to %s: reply %s", job_uid, event_type,
                          info.ExecutionStatusInfo, assoc.requestor.ae_title,

@@ -7,6 +7,11 @@
 - As a requestor, pynetdicom's reactor can take a response off the DIMSE queue before the send_*()
   call that waits for it (its pause handshake has a window), log "unexpected", and leave the call
   waiting out the whole DIMSE timeout: ResponseRaceGuard.
+- A send_*() call takes the next DIMSE message as its response. A request from the peer that arrives
+  first (an N-EVENT-REPORT while an SCU waits; an SCU's next request while the SCP waits for an event's
+  response) makes it log "invalid response" and abort: serve_requests_while_waiting() serves such a
+  request and goes on waiting. exchange_lock() keeps a server's own event out of the middle of a
+  request/response exchange (pynetdicom's reactor pause has a window).
 - pynetdicom gathers a DIMSE message's data set in memory without limit. A message larger than
   any image the printers accept (plus slack) now aborts its association before it can exhaust
   memory; every other association goes on.
@@ -71,11 +76,56 @@ def install() -> None:
     _installed = True
 
 
+def _wait_serving_requests(assoc: Any, get_msg: Any, serve: Any) -> Any:
+    """get_msg(block=True) that serves the peer's requests meanwhile and returns the first other message."""
+
+    def get_response(block: bool = False) -> Any:
+        while True:
+            cx_id, msg = get_msg(block)
+            if not block or msg is None or not getattr(msg, "is_valid_request", False) \
+                    or type(msg).__name__ == "C_STORE":  # C-GET/C-MOVE handle their own C-STOREs
+                return cx_id, msg
+            log.info("%s from %s arrived while waiting for a response: served, still waiting",
+                     type(msg).__name__.replace("_", "-"), getattr(assoc.requestor, "ae_title", "peer"))
+            serve(msg, cx_id)
+
+    return get_response
+
+
+def serve_requests_while_waiting(assoc: Any) -> None:
+    """Let a waiting send_*() serve requests from the peer instead of aborting on them (idempotent)."""
+    if getattr(assoc, "_printserver_serves_while_waiting", False):
+        return
+    assoc.dimse.get_msg = _wait_serving_requests(assoc, assoc.dimse.get_msg, assoc._serve_request)
+    assoc._printserver_serves_while_waiting = True
+
+
+def exchange_lock(assoc: Any) -> threading.RLock:
+    """The lock held while the association serves one request (until its response is sent).
+
+    A thread sending its own request (an event) holds it too, so the two never interleave; it is
+    reentrant because a waiting send may serve the peer's request on the same thread.
+    """
+    lock = getattr(assoc, "_printserver_exchange_lock", None)
+    if lock is None:
+        lock = threading.RLock()
+        serve = assoc._serve_request
+
+        def serve_exclusively(msg: Any, context_id: int) -> None:
+            with lock:
+                serve(msg, context_id)
+
+        assoc._serve_request = serve_exclusively
+        assoc._printserver_exchange_lock = lock
+    return lock
+
+
 class ResponseRaceGuard:
     """For a requestor association: while a send_*() call waits, the reactor's polls find nothing; a
     response it took all the same (polled just before the call began) is handed back to the call.
 
-    Events from the peer are not affected: pynetdicom serves N-EVENT-REPORTs as they arrive.
+    An N-EVENT-REPORT arriving while the call waits is served (answered) and the call goes on waiting;
+    between calls pynetdicom's reactor serves them as usual.
         guard = ResponseRaceGuard(assoc)
         with guard.waiting():
             status, ds = assoc.send_n_set(...)
@@ -87,10 +137,12 @@ class ResponseRaceGuard:
         get_msg = dimse.get_msg
         serve = assoc._serve_request
 
+        get_response = _wait_serving_requests(assoc, get_msg, serve)
+
         def reactor_aware_get_msg(block: bool = False) -> Any:
             if not block and self._waiting.is_set():
                 return None, None
-            return get_msg(block)
+            return get_response(block)
 
         def serve_request(msg: Any, context_id: int) -> None:
             if not getattr(msg, "is_valid_request", False) and self._waiting.is_set():

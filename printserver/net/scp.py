@@ -16,6 +16,7 @@ from printserver.config import ServerConfig
 from printserver.net import acceptance, dump, fixes, sockets
 from printserver.net.events import PrintJobs
 from printserver.net.handlers import PrintHandlers
+from printserver.net.printer_events import PrinterMonitor
 from printserver.spool.delivery import Delivery
 from printserver.spool.records import JobBook
 from printserver.spool.store import Spool
@@ -23,6 +24,7 @@ from printserver.spool.worker import Dispatcher
 
 log = logging.getLogger(__name__)
 
+ACSE_TIMEOUT = 30  # seconds for association negotiation and release
 TRANSFER_SYNTAXES = [uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_BIG_ENDIAN]
 
 #: What the SCP accepts: only what it implements (a context accepted and then failed is worse).
@@ -38,6 +40,7 @@ SUPPORTED_ABSTRACT_SYNTAXES = (
     uids.BASIC_ANNOTATION_BOX,
     uids.PRINT_JOB,
     uids.PRESENTATION_LUT,  # optional class: its own context, its messages carry no meta
+    uids.PRINTER_CONFIGURATION_RETRIEVAL,  # optional, own context: N-GET of the printer's profile
 )
 
 
@@ -54,6 +57,7 @@ class PrintServer:
         self.dispatcher = Dispatcher(self.spool, workers=config.workers, book=self.book, delivery=self.delivery)
         self.print_jobs = PrintJobs(self.book)
         self.handlers = PrintHandlers(config, self.spool, self.dispatcher, self.print_jobs)
+        self.printer_events = PrinterMonitor(config, self.handlers.health)
         self._server: ThreadedAssociationServer | None = None
 
     def _build_ae(self) -> AE:
@@ -66,7 +70,7 @@ class PrintServer:
         ae.maximum_associations = self.config.max_associations
         ae.network_timeout = self.config.network_timeout
         ae.dimse_timeout = self.config.dimse_timeout
-        ae.acse_timeout = 30
+        ae.acse_timeout = ACSE_TIMEOUT
         for syntax in SUPPORTED_ABSTRACT_SYNTAXES:
             ae.add_supported_context(syntax, TRANSFER_SYNTAXES)
         return ae
@@ -76,6 +80,7 @@ class PrintServer:
         handlers: list[Any] = [
             (evt.EVT_CONN_OPEN, lambda e: sockets.tune(e.assoc)),
             (evt.EVT_REQUESTED, lambda e: acceptance.on_requested(self.config, e)),
+            (evt.EVT_ACCEPTED, self.printer_events.on_accepted),
             (evt.EVT_N_CREATE, h.on_n_create),
             (evt.EVT_N_SET, h.on_n_set),
             (evt.EVT_N_GET, h.on_n_get),
@@ -85,6 +90,9 @@ class PrintServer:
             (evt.EVT_RELEASED, h.on_closed),
             (evt.EVT_ABORTED, h.on_closed),
             (evt.EVT_CONN_CLOSE, h.on_closed),
+            (evt.EVT_RELEASED, self.printer_events.on_closed),
+            (evt.EVT_ABORTED, self.printer_events.on_closed),
+            (evt.EVT_CONN_CLOSE, self.printer_events.on_closed),
         ]
         if self.debug:
             handlers += [(evt.EVT_DIMSE_RECV, dump.on_dimse_recv), (evt.EVT_DIMSE_SENT, dump.on_dimse_sent)]
@@ -98,6 +106,7 @@ class PrintServer:
         if self.delivery is not None:
             self.delivery.start()
         self.dispatcher.start()
+        self.printer_events.start()
         ae = self._build_ae()
         self._server = ae.start_server((self.config.host, self.config.port), block=False,
                                        evt_handlers=self._evt_handlers())
@@ -123,6 +132,7 @@ class PrintServer:
         self.dispatcher.stop(wait=True)
         if self.delivery is not None:
             self.delivery.stop()
+        self.printer_events.stop()
         self.print_jobs.stop()
         self.spool.close()
 

@@ -22,6 +22,8 @@ def _folder_health(folder: str) -> tuple[str, str, str]:
     path = Path(folder)
     while not path.exists() and path != path.parent:
         path = path.parent  # the folder is created on demand: its nearest existing parent must be writable
+    if not path.is_dir():
+        return "FAILURE", "PRINTER DOWN", f"output folder {folder}: {path} is not a folder"
     if not os.access(path, os.W_OK | os.X_OK):
         return "FAILURE", "PRINTER DOWN", f"output folder {folder} is not writable"
     return "NORMAL", "NORMAL", ""
@@ -51,6 +53,10 @@ class HealthCache:
         if hit is not None and now - hit[0] < CACHE_SECONDS:
             return hit[1]
         result = check(profile)
-        with self._lock:
-            self._cache[profile.ae_title] = (now, result)
+        self.put(profile, result)
         return result
+
+    def put(self, profile: PrinterProfile, result: tuple[str, str, str]) -> None:
+        """A fresh result from elsewhere (the event monitor): N-GET and events then tell the same."""
+        with self._lock:
+            self._cache[profile.ae_title] = (time.monotonic(), result)

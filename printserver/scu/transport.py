@@ -30,6 +30,8 @@ META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
 COLOR_META = uids.BASIC_COLOR_PRINT_MANAGEMENT_META
 COMPONENTS = (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_GRAYSCALE_IMAGE_BOX, uids.PRINTER)
 COLOR_COMPONENTS = (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_COLOR_IMAGE_BOX, uids.PRINTER)
+#: What `printserver print` / `status` propose: both meta classes, and each component on its own context.
+PROPOSED_CONTEXTS = (META, COLOR_META, *COMPONENTS, uids.BASIC_COLOR_IMAGE_BOX)
 TRANSFER_SYNTAXES = [uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.IMPLICIT_VR_LITTLE_ENDIAN]
 
 
@@ -69,9 +71,7 @@ class NetworkTransport:
         ae = AE(ae_title=calling_ae)
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
         ae.connection_timeout = min(timeout, 30)
-        ae.add_requested_context(META, TRANSFER_SYNTAXES)
-        ae.add_requested_context(COLOR_META, TRANSFER_SYNTAXES)
-        for sop_class in (*COMPONENTS, uids.BASIC_COLOR_IMAGE_BOX):
+        for sop_class in PROPOSED_CONTEXTS:
             ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
         self.ae = ae
         self.assoc = ae.associate(host, port, ae_title=called_ae, max_pdu=max_pdu,

@@ -1,0 +1,120 @@
+"""Printer N-EVENT-REPORT over a real association when the PDF folder breaks and is repaired."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pynetdicom import AE, evt
+
+from printserver import uids
+from printserver.net import fixes
+from printserver.net.scp import PrintServer
+from tests.conftest import make_server
+from tests.printscu import META
+
+
+class Modality:
+    """A print SCU that records Printer events; its event handler can be made slow."""
+
+    def __init__(self, port: int, handler_delay: float = 0.0) -> None:
+        self.events: list[tuple[int, str, float]] = []
+        self.handler_started = threading.Event()
+        self.delay = handler_delay
+        self.ae = AE(ae_title="MODALITY")
+        self.ae.acse_timeout = self.ae.dimse_timeout = self.ae.network_timeout = 10
+        self.ae.add_requested_context(META)
+        self.assoc = self.ae.associate("127.0.0.1", port, ae_title="PRINTSCP",
+                                       evt_handlers=[(evt.EVT_N_EVENT_REPORT, self.on_event)])
+        assert self.assoc.is_established
+        self.guard = fixes.ResponseRaceGuard(self.assoc)
+
+    def on_event(self, event: Any) -> tuple[int, None]:
+        self.handler_started.set()
+        time.sleep(self.delay)
+        info = event.event_information
+        assert event.request.AffectedSOPClassUID == uids.PRINTER
+        assert event.request.AffectedSOPInstanceUID == uids.PRINTER_INSTANCE
+        self.events.append((event.request.EventTypeID, str(info.get("PrinterStatusInfo", "")), time.monotonic()))
+        return 0x0000, None
+
+    def wait_events(self, count: int, timeout: float = 5) -> list[tuple[int, str]]:
+        deadline = time.monotonic() + timeout
+        while len(self.events) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return [(t, i) for t, i, _ in self.events]
+
+    def printer_status(self) -> str:
+        with self.guard.waiting():
+            status, ds = self.assoc.send_n_get([0x21100010], uids.PRINTER, uids.PRINTER_INSTANCE, meta_uid=META,
+                                               msg_id=2)
+        assert status.Status == 0x0000
+        return str(ds.PrinterStatus)
+
+    def close(self) -> None:
+        if self.assoc.is_established:
+            self.assoc.release()
+        self.ae.shutdown()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[PrintServer]:
+    base = make_server(tmp_path)
+    srv = PrintServer(replace(base.config, printer_event_interval=0.1))
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def break_folder(films: Path) -> None:
+    """Root writes anywhere whatever the mode bits, so the folder is replaced by a regular file."""
+    films.rename(films.with_name("films.saved"))
+    films.write_text("not a folder")
+
+
+def repair_folder(films: Path) -> None:
+    films.unlink()
+    films.with_name("films.saved").rename(films)
+
+
+def test_printer_events_follow_the_pdf_folder(server: PrintServer, tmp_path: Path) -> None:
+    films = tmp_path / "films"
+    modality = Modality(server.port)
+    try:
+        assert modality.printer_status() == "NORMAL"
+        break_folder(films)
+        assert modality.wait_events(1) == [(3, "PRINTER DOWN")]
+        assert modality.printer_status() == "FAILURE"
+        repair_folder(films)
+        assert modality.wait_events(2) == [(3, "PRINTER DOWN"), (1, "")]
+        assert modality.printer_status() == "NORMAL"
+        time.sleep(0.3)
+        assert len(modality.events) == 2  # no change, no event
+    finally:
+        modality.close()
+
+
+def test_a_request_sent_while_the_event_waits_for_its_answer_is_served(server: PrintServer, tmp_path: Path) -> None:
+    """The modality answers the event slowly and meanwhile asks for the printer status: the server serves
+    that request while its event waits, then gets the event's answer; the association goes on."""
+    modality = Modality(server.port, handler_delay=0.8)
+    try:
+        break_folder(tmp_path / "films")
+        assert modality.handler_started.wait(5)
+        asked = time.monotonic()
+        assert modality.printer_status() == "FAILURE"
+        answered = time.monotonic()
+        assert modality.wait_events(1) == [(3, "PRINTER DOWN")]
+        assert answered - asked < 0.6 and answered < modality.events[0][2]  # not held up behind the event
+        repair_folder(tmp_path / "films")
+        assert modality.wait_events(2)[1] == (1, "")
+        assert modality.assoc.is_established and modality.printer_status() == "NORMAL"
+    finally:
+        modality.close()
