@@ -69,6 +69,9 @@ class PrinterProfile:
     min_density_range: tuple[int, int] = (10, 50)  # hundredths of OD
     max_density_range: tuple[int, int] = (150, 400)
     supports_12_bit: bool = True
+    #: Offer the Basic Color Print Management Meta class (false: a grayscale-only imager; colour SCUs
+    #: then see the colour contexts rejected at negotiation and print in gray).
+    supports_color: bool = True
     session_print: bool = True  # film session N-ACTION (collation)
     max_copies: int = 99
     max_image_pixels: int = 25_000_000  # Rows x Columns of one image box

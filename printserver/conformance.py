@@ -209,6 +209,8 @@ def printer_section(p: PrinterProfile, layouts: LayoutData, number: int) -> list
         ["Presentation LUT", f"Presentation LUT Shape {_join(SHAPES)}; tables of {_join(TABLE_ENTRIES)} entries"
          + (" matching 2^Bits Stored (else 0106)" if p.presentation_lut_match_required else " (rescaled)"), "IDENTITY"],
         ["Bits Stored (grayscale)", "8, 12" if p.supports_12_bit else "8", "-"],
+        ["Basic Color Print Management Meta", "accepted (8-bit RGB)" if p.supports_color
+         else "not offered: its contexts are rejected at negotiation for this AE title", "-"],
         ["Film session print (collation)", "yes" if p.session_print else "no (C616 / B601)", "-"],
         ["Largest image box image", f"{p.max_image_pixels} pixels (Rows x Columns; larger: C605)", "-"],
     ]

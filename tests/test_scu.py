@@ -265,30 +265,13 @@ def test_color_images_print_in_color_where_the_color_meta_is_accepted(scp, modal
     assert np.array_equal(ct[..., 0], ct[..., 1]) and np.array_equal(ct[..., 1], ct[..., 2]) and ct.std() > 1
 
 
-def test_color_images_print_in_gray_where_only_grayscale_is_accepted(tmp_path, modalities) -> None:
-    from tests.conftest import make_server
-
-    server = make_server(tmp_path)
-    import printserver.net.scp as scp_module
-
-    grayscale_only = tuple(a for a in scp_module.SUPPORTED_ABSTRACT_SYNTAXES
-                           if a not in ("1.2.840.10008.5.1.1.18", "1.2.840.10008.5.1.1.4.1"))
-    original = scp_module.SUPPORTED_ABSTRACT_SYNTAXES
-    scp_module.SUPPORTED_ABSTRACT_SYNTAXES = grayscale_only
-    try:
-        server.start()
-    finally:
-        scp_module.SUPPORTED_ABSTRACT_SYNTAXES = original
-    try:
-        out = cli("print", "--host", "127.0.0.1", "--port", str(server.port), "--called-ae", "PRINTSCP", "--json",
-                  str(modalities["us"]))
-        assert out.returncode == 0, out.stderr
-        assert any("printed in gray" in n for n in json.loads(out.stdout)["notes"])
-        pdfs = sorted((tmp_path / "films").rglob("*.pdf"))
-        deadline = time.monotonic() + 60
-        while not pdfs and time.monotonic() < deadline:
-            time.sleep(0.05)
-            pdfs = sorted((tmp_path / "films").rglob("*.pdf"))
-        assert pdfcheck.page_image(pdfs[0]).ndim == 2
-    finally:
-        server.stop()
+def test_color_images_print_in_gray_where_only_grayscale_is_accepted(scp_factory, modalities) -> None:
+    server = scp_factory(supports_color=False)  # a grayscale-only imager: colour contexts are rejected
+    out = cli("print", "--host", "127.0.0.1", "--port", str(server.port), "--called-ae", "PRINTSCP", "--json",
+              str(modalities["us"]))
+    assert out.returncode == 0, out.stderr
+    assert any("printed in gray" in n for n in json.loads(out.stdout)["notes"])
+    assert pdfcheck.page_image(server.wait_pdfs(1)[0]).ndim == 2
+    with PrintClient.connect("127.0.0.1", server.port, "PRINTSCP") as client:
+        accepted = {cx.abstract_syntax for cx in client.transport.assoc.accepted_contexts}
+    assert "1.2.840.10008.5.1.1.18" not in accepted and "1.2.840.10008.5.1.1.9" in accepted

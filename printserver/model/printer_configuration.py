@@ -22,7 +22,7 @@ from printserver.layout import (
     parse_display_format,
 )
 
-#: The meta classes a printer serves (both are accepted at negotiation, for every printer).
+#: The meta classes a printer can serve (colour only where its profile offers it: `supports_color`).
 META_CLASSES = (uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META, uids.BASIC_COLOR_PRINT_MANAGEMENT_META)
 #: Optional classes usable with either meta class (their own contexts).
 OPTIONAL_CLASSES = (uids.BASIC_ANNOTATION_BOX, uids.PRINT_JOB, uids.PRESENTATION_LUT,
@@ -117,5 +117,6 @@ def configuration_information_description(profile: PrinterProfile) -> str:
 def printer_configuration(profile: PrinterProfile, layouts: LayoutData) -> Dataset:
     """The N-GET answer: Printer Configuration Sequence, one item per meta class."""
     ds = Dataset()
-    ds.PrinterConfigurationSequence = Sequence([configuration_item(profile, layouts, m) for m in META_CLASSES])
+    metas = [m for m in META_CLASSES if profile.supports_color or m != uids.BASIC_COLOR_PRINT_MANAGEMENT_META]
+    ds.PrinterConfigurationSequence = Sequence([configuration_item(profile, layouts, m) for m in metas])
     return ds

@@ -10,11 +10,13 @@ recognized) or 3 (calling AE title not recognized).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from pynetdicom import evt
 
-from printserver.config import ServerConfig
+from printserver import uids
+from printserver.config import PrinterProfile, ServerConfig
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,14 @@ def refusal(config: ServerConfig, called_ae: str, calling_ae: str) -> tuple[int,
     return None
 
 
+COLOR_CLASSES = frozenset({uids.BASIC_COLOR_PRINT_MANAGEMENT_META, uids.BASIC_COLOR_IMAGE_BOX})
+
+
+def printer_abstract_syntaxes(printer: PrinterProfile, supported: Iterable[str]) -> tuple[str, ...]:
+    """What this printer negotiates of the server's classes: colour only where the printer offers it."""
+    return tuple(s for s in supported if printer.supports_color or s not in COLOR_CLASSES)
+
+
 def on_requested(config: ServerConfig, event: Any) -> None:
     """EVT_REQUESTED: refuse unknown called / disallowed calling AE titles, else route to the printer."""
     assoc = event.assoc
@@ -43,6 +53,11 @@ def on_requested(config: ServerConfig, event: Any) -> None:
     refused = refusal(config, called, calling)
     if refused is None:
         assoc.acceptor.ae_title = called  # the handlers pick the printer profile by this title
+        printer = config.printer(called)
+        assert printer is not None
+        offered = printer_abstract_syntaxes(printer, [cx.abstract_syntax for cx in assoc.acceptor.supported_contexts])
+        assoc.acceptor.supported_contexts = [cx for cx in assoc.acceptor.supported_contexts
+                                             if cx.abstract_syntax in offered]
         return
     reason, why = refused
     log.warning("association from %s (%s) to %s refused: %s", calling, assoc.requestor.address, called, why)
