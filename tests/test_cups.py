@@ -256,3 +256,39 @@ def test_jobs_cli_lists_retries_a_failed_job_which_is_then_printed(make_server: 
     finally:
         again.stop()
     assert " done " in cli() and "DONE" in cli()
+
+
+def test_printer_gone_while_cups_holds_the_job_is_printed_once_it_is_back(make_server: Any, bed: CupsBed) -> None:
+    """ippeveprinter stopped: CUPS's ipp backend gives up after contimeout=5 and (ErrorPolicy retry-job) holds the job
+    and retries. The modality hears PENDING/PRINTER OFFLINE, the Printer says WARNING; the printer, once back, gets
+    the film exactly once."""
+    import cups
+
+    before = len(bed.jobs_received())
+    server = make_server()
+    bed.stop_printer()
+    try:
+        with JobSCU(server.port) as scu:
+            job_uid = scu.print_one(FilmSessionLabel="printer gone")
+            scu.wait_event(1, "PRINTER OFFLINE", timeout=20)
+            assert scu.job_status(job_uid) == ("PENDING", "PRINTER OFFLINE")
+            wait_until(lambda: scu.printer_status() == ("WARNING", "PRINTER OFFLINE"), 5, "printer WARNING")
+            cups.setServer(bed.server)
+            conn = cups.Connection()
+            cups_job = server.book.get(job_uid).cups_job_id
+            wait_until(lambda: conn.getJobAttributes(cups_job)["job-state"] == cupsout.JOB_HELD, 20,
+                       "CUPS holding the job for a retry")
+            assert scu.job_status(job_uid) == ("PENDING", "PRINTER OFFLINE")
+            assert len(server.spool.pending()) == 1 and len(bed.jobs_received()) == before
+            bed.start_printer()
+            scu.wait_event(3, timeout=30)
+            assert scu.job_status(job_uid) == ("DONE", "NORMAL")
+    finally:
+        if "printer" not in bed.procs:
+            bed.start_printer()
+    received = bed.wait_received(before + 1)
+    time.sleep(1.5)  # a second copy would arrive within a poll of the backend
+    assert len(bed.jobs_received()) == before + 1, dump(bed)
+    assert received[-1][1]["IPP_JOB_NAME"] == "printer gone from TESTSCU"
+    assert page_size_pt(received[-1][0]) == "1008 x 1224 pts"
+    assert not server.spool.pending()

@@ -111,7 +111,11 @@ class Delivery:
                                      execution_status_info="QUEUED", warnings=record.warnings + notes,
                                      note=f"sent to CUPS {cfg['queue']} as job {job_id}")
                     return POLL_SECONDS
-                state = C.job_state(conn, record.cups_job_id)
+                status = C.job_status(conn, record.cups_job_id)
+                state = status.state
+                if status.device_unreachable:  # CUPS holds the job and retries the printer: not printing yet
+                    self.book.update(path, execution_status=PENDING, execution_status_info="PRINTER OFFLINE")
+                    return POLL_SECONDS
                 if state in (C.JOB_PENDING, C.JOB_HELD, C.JOB_STOPPED):
                     queue = C.queue_attributes(conn, cfg["queue"])
                     info = "PRINTER OFFLINE" if queue.get("printer-state") == C.PRINTER_STOPPED else "QUEUED"
