@@ -45,7 +45,7 @@ def make_server(tmp_path: Path, bed: CupsBed) -> Iterator[Any]:
     servers: list[PrintServer] = []
 
     def start(**printer: Any) -> PrintServer:
-        server_keys = {k: printer.pop(k) for k in list(printer) if k.startswith("delivery_")}
+        server_keys = {k: printer.pop(k) for k in list(printer) if k.startswith(("delivery_", "printer_event"))}
         cfg = config.from_dict({
             "server": {"host": "127.0.0.1", "spool_dir": str(tmp_path / f"spool{len(servers)}"), "workers": 1,
                        "delivery_retry_initial": 0.5, "delivery_retry_max": 1.0, **server_keys},
@@ -292,3 +292,25 @@ def test_printer_gone_while_cups_holds_the_job_is_printed_once_it_is_back(make_s
     assert received[-1][1]["IPP_JOB_NAME"] == "printer gone from TESTSCU"
     assert page_size_pt(received[-1][0]) == "1008 x 1224 pts"
     assert not server.spool.pending()
+
+
+def test_printer_events_follow_the_cups_queue(make_server: Any, bed: CupsBed) -> None:
+    """Queue disabled -> a Printer Warning event (PRINTER OFFLINE) on the open association; enabled -> Normal."""
+    server = make_server(printer_event_interval=0.2)
+    seen: list[tuple[int, str]] = []
+
+    def on_event(event: Any) -> tuple[int, None]:
+        if event.request.AffectedSOPClassUID == uids.PRINTER:
+            seen.append((int(event.request.EventTypeID), str(event.event_information.get("PrinterStatusInfo", ""))))
+        return 0x0000, None
+
+    with JobSCU(server.port) as scu:
+        scu.assoc.bind(evt.EVT_N_EVENT_REPORT, on_event)
+        bed.disable()
+        wait_until(lambda: len(seen) >= 1, 10, "a Printer event")
+        assert seen == [(2, "PRINTER OFFLINE")]
+        assert scu.printer_status() == ("WARNING", "PRINTER OFFLINE")
+        bed.enable()
+        wait_until(lambda: len(seen) >= 2, 10, "the Normal event")
+        assert seen == [(2, "PRINTER OFFLINE"), (1, "")]
+        assert scu.printer_status() == ("NORMAL", "NORMAL")
