@@ -314,3 +314,40 @@ def test_printer_events_follow_the_cups_queue(make_server: Any, bed: CupsBed) ->
         wait_until(lambda: len(seen) >= 2, 10, "the Normal event")
         assert seen == [(2, "PRINTER OFFLINE"), (1, "")]
         assert scu.printer_status() == ("NORMAL", "NORMAL")
+
+
+def raster(pdf: Path, dpi: int = 10) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    out = subprocess.run(["pdftoppm", "-gray", "-r", str(dpi), "-singlefile", str(pdf)], capture_output=True,
+                         check=True, timeout=30).stdout
+    return np.asarray(Image.open(io.BytesIO(out)), dtype=np.float64)
+
+
+def test_landscape_film_is_turned_onto_the_portrait_media_true_size(make_server: Any, bed: CupsBed) -> None:
+    """A LANDSCAPE 14x17 film is a 17x14 in page; the queue's media is 14x17 in (portrait). The document keeps the
+    film's orientation and CUPS turns the page onto the media: the printer gets 14x17 in whose content is the film
+    turned by 90 degrees, unscaled (no orientation-requested, no shrink)."""
+    before = len(bed.jobs_received())
+    server = make_server()
+    img = np.zeros((64, 128), np.uint16)
+    img[:, :64] = 4095  # white left half, black right half: a turn shows where the halves go
+    with JobSCU(server.port) as scu:
+        assert scu.create_session() == Status.SUCCESS
+        assert scu.create_film_box("STANDARD\\1,1", FilmSizeID="14INX17IN", FilmOrientation="LANDSCAPE")[0] == 0
+        assert scu.set_image(1, img) == Status.SUCCESS
+        status, _ = scu.n_action(1, uids.BASIC_FILM_BOX, scu.film_box_uid)
+        assert int(status.Status) == Status.SUCCESS
+        scu.wait_event(3)
+    doc, attrs = bed.wait_received(before + 1)[-1]
+    film = next(Path(server.config.printers[0].pdf_dir).rglob("*.pdf"))
+    assert page_size_pt(film) == "1224 x 1008 pts"  # the film itself is landscape
+    assert page_size_pt(doc) == "1008 x 1224 pts", dump(bed)
+    assert "x-dimension=35560 y-dimension=43180" in attrs["IPP_MEDIA_COL"]
+    printed, original = raster(doc), raster(film)
+    diffs = [np.abs(printed - np.rot90(original, k)).mean() for k in (1, 3) if np.rot90(original, k).shape ==
+             printed.shape]
+    assert diffs and min(diffs) < 8, diffs  # gray levels 0..255: the same picture, turned
+    assert np.abs(printed - printed[::-1]).mean() > 50  # white half on one end: not a picture any turn matches
