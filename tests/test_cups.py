@@ -45,7 +45,7 @@ def make_server(tmp_path: Path, bed: CupsBed) -> Iterator[Any]:
     servers: list[PrintServer] = []
 
     def start(**printer: Any) -> PrintServer:
-        server_keys = {k: printer.pop(k) for k in list(printer) if k.startswith("delivery_")}
+        server_keys = {k: printer.pop(k) for k in list(printer) if k.startswith(("delivery_", "printer_event"))}
         cfg = config.from_dict({
             "server": {"host": "127.0.0.1", "spool_dir": str(tmp_path / f"spool{len(servers)}"), "workers": 1,
                        "delivery_retry_initial": 0.5, "delivery_retry_max": 1.0, **server_keys},
@@ -256,3 +256,98 @@ def test_jobs_cli_lists_retries_a_failed_job_which_is_then_printed(make_server: 
     finally:
         again.stop()
     assert " done " in cli() and "DONE" in cli()
+
+
+def test_printer_gone_while_cups_holds_the_job_is_printed_once_it_is_back(make_server: Any, bed: CupsBed) -> None:
+    """ippeveprinter stopped: CUPS's ipp backend gives up after contimeout=5 and (ErrorPolicy retry-job) holds the job
+    and retries. The modality hears PENDING/PRINTER OFFLINE, the Printer says WARNING; the printer, once back, gets
+    the film exactly once."""
+    import cups
+
+    before = len(bed.jobs_received())
+    server = make_server()
+    bed.stop_printer()
+    try:
+        with JobSCU(server.port) as scu:
+            job_uid = scu.print_one(FilmSessionLabel="printer gone")
+            scu.wait_event(1, "PRINTER OFFLINE", timeout=20)
+            assert scu.job_status(job_uid) == ("PENDING", "PRINTER OFFLINE")
+            wait_until(lambda: scu.printer_status() == ("WARNING", "PRINTER OFFLINE"), 5, "printer WARNING")
+            cups.setServer(bed.server)
+            conn = cups.Connection()
+            cups_job = server.book.get(job_uid).cups_job_id
+            wait_until(lambda: conn.getJobAttributes(cups_job)["job-state"] == cupsout.JOB_HELD, 20,
+                       "CUPS holding the job for a retry")
+            assert scu.job_status(job_uid) == ("PENDING", "PRINTER OFFLINE")
+            assert len(server.spool.pending()) == 1 and len(bed.jobs_received()) == before
+            bed.start_printer()
+            scu.wait_event(3, timeout=30)
+            assert scu.job_status(job_uid) == ("DONE", "NORMAL")
+    finally:
+        if "printer" not in bed.procs:
+            bed.start_printer()
+    received = bed.wait_received(before + 1)
+    time.sleep(1.5)  # a second copy would arrive within a poll of the backend
+    assert len(bed.jobs_received()) == before + 1, dump(bed)
+    assert received[-1][1]["IPP_JOB_NAME"] == "printer gone from TESTSCU"
+    assert page_size_pt(received[-1][0]) == "1008 x 1224 pts"
+    assert not server.spool.pending()
+
+
+def test_printer_events_follow_the_cups_queue(make_server: Any, bed: CupsBed) -> None:
+    """Queue disabled -> a Printer Warning event (PRINTER OFFLINE) on the open association; enabled -> Normal."""
+    server = make_server(printer_event_interval=0.2)
+    seen: list[tuple[int, str]] = []
+
+    def on_event(event: Any) -> tuple[int, None]:
+        if event.request.AffectedSOPClassUID == uids.PRINTER:
+            seen.append((int(event.request.EventTypeID), str(event.event_information.get("PrinterStatusInfo", ""))))
+        return 0x0000, None
+
+    with JobSCU(server.port) as scu:
+        scu.assoc.bind(evt.EVT_N_EVENT_REPORT, on_event)
+        bed.disable()
+        wait_until(lambda: len(seen) >= 1, 10, "a Printer event")
+        assert seen == [(2, "PRINTER OFFLINE")]
+        assert scu.printer_status() == ("WARNING", "PRINTER OFFLINE")
+        bed.enable()
+        wait_until(lambda: len(seen) >= 2, 10, "the Normal event")
+        assert seen == [(2, "PRINTER OFFLINE"), (1, "")]
+        assert scu.printer_status() == ("NORMAL", "NORMAL")
+
+
+def raster(pdf: Path, dpi: int = 10) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    out = subprocess.run(["pdftoppm", "-gray", "-r", str(dpi), "-singlefile", str(pdf)], capture_output=True,
+                         check=True, timeout=30).stdout
+    return np.asarray(Image.open(io.BytesIO(out)), dtype=np.float64)
+
+
+def test_landscape_film_is_turned_onto_the_portrait_media_true_size(make_server: Any, bed: CupsBed) -> None:
+    """A LANDSCAPE 14x17 film is a 17x14 in page; the queue's media is 14x17 in (portrait). The document keeps the
+    film's orientation and CUPS turns the page onto the media: the printer gets 14x17 in whose content is the film
+    turned by 90 degrees, unscaled (no orientation-requested, no shrink)."""
+    before = len(bed.jobs_received())
+    server = make_server()
+    img = np.zeros((64, 128), np.uint16)
+    img[:, :64] = 4095  # white left half, black right half: a turn shows where the halves go
+    with JobSCU(server.port) as scu:
+        assert scu.create_session() == Status.SUCCESS
+        assert scu.create_film_box("STANDARD\\1,1", FilmSizeID="14INX17IN", FilmOrientation="LANDSCAPE")[0] == 0
+        assert scu.set_image(1, img) == Status.SUCCESS
+        status, _ = scu.n_action(1, uids.BASIC_FILM_BOX, scu.film_box_uid)
+        assert int(status.Status) == Status.SUCCESS
+        scu.wait_event(3)
+    doc, attrs = bed.wait_received(before + 1)[-1]
+    film = next(Path(server.config.printers[0].pdf_dir).rglob("*.pdf"))
+    assert page_size_pt(film) == "1224 x 1008 pts"  # the film itself is landscape
+    assert page_size_pt(doc) == "1008 x 1224 pts", dump(bed)
+    assert "x-dimension=35560 y-dimension=43180" in attrs["IPP_MEDIA_COL"]
+    printed, original = raster(doc), raster(film)
+    diffs = [np.abs(printed - np.rot90(original, k)).mean() for k in (1, 3) if np.rot90(original, k).shape ==
+             printed.shape]
+    assert diffs and min(diffs) < 8, diffs  # gray levels 0..255: the same picture, turned
+    assert np.abs(printed - printed[::-1]).mean() > 50  # white half on one end: not a picture any turn matches

@@ -17,6 +17,7 @@ from printserver.net import acceptance, dump, fixes, sockets
 from printserver.net.events import PrintJobs
 from printserver.net.handlers import PrintHandlers
 from printserver.net.printer_events import PrinterMonitor
+from printserver.spool.admin import AdminRequests
 from printserver.spool.delivery import Delivery
 from printserver.spool.records import JobBook
 from printserver.spool.store import Spool
@@ -55,6 +56,7 @@ class PrintServer:
         self.delivery = Delivery(self.spool, self.book, config) if any(p.cups_queue for p in config.printers) \
             else None
         self.dispatcher = Dispatcher(self.spool, workers=config.workers, book=self.book, delivery=self.delivery)
+        self.admin = AdminRequests(self.spool, self.book, self.dispatcher, self.delivery)
         self.print_jobs = PrintJobs(self.book)
         self.handlers = PrintHandlers(config, self.spool, self.dispatcher, self.print_jobs)
         self.printer_events = PrinterMonitor(config, self.handlers.health)
@@ -106,6 +108,7 @@ class PrintServer:
         if self.delivery is not None:
             self.delivery.start()
         self.dispatcher.start()
+        self.admin.start()
         self.printer_events.start()
         ae = self._build_ae()
         self._server = ae.start_server((self.config.host, self.config.port), block=False,
@@ -129,6 +132,7 @@ class PrintServer:
             self._server = None
         if wait_for_jobs:
             self.dispatcher.wait_idle(wait_for_jobs)
+        self.admin.stop()
         self.dispatcher.stop(wait=True)
         if self.delivery is not None:
             self.delivery.stop()

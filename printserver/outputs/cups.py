@@ -24,6 +24,10 @@ JOB_PENDING, JOB_HELD, JOB_PROCESSING, JOB_STOPPED, JOB_CANCELED, JOB_ABORTED, J
 PRINTER_IDLE, PRINTER_PROCESSING, PRINTER_STOPPED = 3, 4, 5
 _PWG_SIZE = re.compile(r"_(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)(in|mm)$")
 _lock = threading.Lock()  # cups.setServer is process-global
+#: What cupsd and its ipp backend say (C locale) while the printer behind a queue cannot be reached. CUPS 2.4 sets
+#: no printer-state-reasons keyword for it (the queue stays "processing", the job is held with
+#: resources-are-not-ready between attempts), so the message is the only sign while the job is processing.
+_UNREACHABLE = ("may not exist or is unavailable", "is not responding", "unable to connect", "unable to locate printer")
 
 
 class CupsUnavailable(Exception):
@@ -159,12 +163,40 @@ def submit(conn: Any, queue: str, document: str, title: str, options: dict[str, 
         raise CupsRejected(f"CUPS refused the job: {_ipp_text(exc)}") from None
 
 
-def job_state(conn: Any, job_id: int) -> int:
+@dataclass(frozen=True)
+class JobStatus:
+    state: int
+    #: The printer behind the queue cannot be reached while CUPS holds the job (it retries, notes: cups-testbed)
+    device_unreachable: bool
+
+
+def device_unreachable(message: str) -> bool:
+    return any(m in message.lower() for m in _UNREACHABLE)
+
+
+def job_status(conn: Any, job_id: int) -> JobStatus:
     cups = _module()
     try:
-        return int(conn.getJobAttributes(job_id)["job-state"])
+        attrs = conn.getJobAttributes(job_id)
     except cups.IPPError as exc:
         raise CupsUnavailable(f"CUPS job {job_id}: {_ipp_text(exc)}", "PRINTER DOWN") from None
+    state = int(attrs["job-state"])
+    reasons = attrs.get("job-state-reasons", [])
+    reasons = [reasons] if isinstance(reasons, str) else list(reasons)
+    unreachable = (state == JOB_HELD and "resources-are-not-ready" in reasons) or \
+        (state == JOB_PROCESSING and device_unreachable(str(attrs.get("job-printer-state-message", ""))))
+    return JobStatus(state, unreachable)
+
+
+def cancel_job(conn: Any, job_id: int) -> int:
+    """Cancel a CUPS job that has not started printing; its job-state afterwards (7 = canceled)."""
+    cups = _module()
+    try:
+        if job_status(conn, job_id).state in (JOB_PENDING, JOB_HELD, JOB_STOPPED):
+            conn.cancelJob(job_id)
+    except cups.IPPError as exc:
+        raise CupsUnavailable(f"CUPS job {job_id}: {_ipp_text(exc)}", "PRINTER DOWN") from None
+    return job_status(conn, job_id).state
 
 
 def _ipp_text(exc: Exception) -> str:
@@ -183,4 +215,6 @@ def queue_health(server: str, queue: str) -> tuple[str, str, str]:
         return "FAILURE", "PRINTER OFFLINE", f"CUPS queue {queue} is not accepting jobs"
     if attrs.get("printer-state") == PRINTER_STOPPED:
         return "WARNING", "PRINTER OFFLINE", f"CUPS queue {queue} is stopped (films wait in the spool)"
+    if device_unreachable(str(attrs.get("printer-state-message", ""))):
+        return "WARNING", "PRINTER OFFLINE", f"the printer behind CUPS queue {queue} does not answer (CUPS retries)"
     return "NORMAL", "NORMAL", ""

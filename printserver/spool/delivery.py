@@ -41,6 +41,8 @@ class Delivery:
         self._due: list[tuple[float, str]] = []
         self._queued: set[str] = set()
         self._cond = threading.Condition()
+        #: Held during each step of a job; an admin cancel takes it so it never falls inside a step
+        self.step_lock = threading.Lock()
         self._stop = False
         self._thread: threading.Thread | None = None
 
@@ -81,11 +83,12 @@ class Delivery:
                 _, name = heapq.heappop(self._due)
                 self._queued.discard(name)
             path = Path(name)
-            try:
-                again = self._step(path)
-            except Exception as exc:  # a bug must not lose the job: retry later, say why
-                log.exception("delivery of %s failed unexpectedly", path.name)
-                again = self._retry(path, C.CupsUnavailable(f"internal error: {exc}", "UNKNOWN"))
+            with self.step_lock:
+                try:
+                    again = self._step(path)
+                except Exception as exc:  # a bug must not lose the job: retry later, say why
+                    log.exception("delivery of %s failed unexpectedly", path.name)
+                    again = self._retry(path, C.CupsUnavailable(f"internal error: {exc}", "UNKNOWN"))
             if again is not None and path.exists():
                 self.submit(path, time.monotonic() + again)
 
@@ -111,7 +114,11 @@ class Delivery:
                                      execution_status_info="QUEUED", warnings=record.warnings + notes,
                                      note=f"sent to CUPS {cfg['queue']} as job {job_id}")
                     return POLL_SECONDS
-                state = C.job_state(conn, record.cups_job_id)
+                status = C.job_status(conn, record.cups_job_id)
+                state = status.state
+                if status.device_unreachable:  # CUPS holds the job and retries the printer: not printing yet
+                    self.book.update(path, execution_status=PENDING, execution_status_info="PRINTER OFFLINE")
+                    return POLL_SECONDS
                 if state in (C.JOB_PENDING, C.JOB_HELD, C.JOB_STOPPED):
                     queue = C.queue_attributes(conn, cfg["queue"])
                     info = "PRINTER OFFLINE" if queue.get("printer-state") == C.PRINTER_STOPPED else "QUEUED"

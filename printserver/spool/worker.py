@@ -148,6 +148,17 @@ class Dispatcher:
         if resubmit:
             self.submit(path)
 
+    def withdraw(self, path: Path) -> bool | None:
+        """Take back a render not yet started (for a cancel): True if one was withdrawn, False if none was
+        pending, None if the job is being rendered right now (ask again when it is done)."""
+        with self._lock:
+            future = self._in_flight.get(path)
+        if future is None:
+            return False
+        if not future.cancel():  # cancel() runs _done (CancelledError: the job stays in the spool) at once
+            return None
+        return True
+
     def wait_idle(self, timeout: float) -> bool:
         """True once nothing is in flight (tests, graceful stop)."""
         with self._lock:
