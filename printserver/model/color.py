@@ -12,11 +12,9 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from printserver.config import PrinterProfile
-from printserver.errors import PrintError
 from printserver.model.attributes import IGNORED, Attr, U, _table, accept_any, one_of, positive_int
 from printserver.model.attributes import M as REQUIRED
-from printserver.model.pixels import _invalid, _require, _tag
-from printserver.status import Status
+from printserver.model.pixels import _invalid, _require, image_size, pixel_aspect_ratio, pixel_bytes, unsigned
 
 #: Planar Configuration: 1 (R plane, G plane, B plane) is what H.4.3.2 prescribes; 0 (R, G, B per
 #: pixel) is unambiguous too and some SCUs send it, so it is printed rather than refused.
@@ -62,47 +60,15 @@ def parse_color_item(item: Dataset, profile: PrinterProfile, *, little_endian: b
     planar = _require(item, "PlanarConfiguration", where)
     if planar not in (PLANAR_BY_PLANE, PLANAR_BY_PIXEL):
         raise _invalid(where, "PlanarConfiguration", planar, "must be 1 (by plane) or 0 (by pixel)")
-    rows = int(_require(item, "Rows", where))  # type: ignore[call-overload]
-    columns = int(_require(item, "Columns", where))  # type: ignore[call-overload]
-    for kw, v in (("Rows", rows), ("Columns", columns)):
-        if v <= 0:
-            raise _invalid(where, kw, v, "must be greater than zero")
-    if rows * columns > profile.max_image_pixels:
-        raise PrintError(Status.INSUFFICIENT_MEMORY,
-                         f"Rows x Columns {rows}x{columns} exceeds this printer's maximum of "
-                         f"{profile.max_image_pixels} pixels per image", _tag("Rows"), context=where)
+    rows, columns = image_size(item, profile, where)
     depth = (_require(item, "BitsAllocated", where), _require(item, "BitsStored", where),
              _require(item, "HighBit", where))
     if depth != (8, 8, 7):
         raise _invalid(where, "BitsStored", depth[1],
                        f"with BitsAllocated {depth[0]} and HighBit {depth[2]} is not 8/8/7")
-    representation = _require(item, "PixelRepresentation", where)
-    if representation != 0:
-        raise _invalid(where, "PixelRepresentation", representation, "must be 0 (unsigned)")
-    aspect = (1, 1)
-    if "PixelAspectRatio" in item and not item["PixelAspectRatio"].is_empty:
-        raw = item.PixelAspectRatio
-        try:
-            values = tuple(int(v) for v in raw)
-        except (TypeError, ValueError):
-            raise _invalid(where, "PixelAspectRatio", raw, "must be two integers") from None
-        if len(values) != 2 or min(values) <= 0:
-            raise _invalid(where, "PixelAspectRatio", raw, "must be two positive integers")
-        aspect = (values[0], values[1])
-    if "PixelData" not in item:
-        raise PrintError(Status.MISSING_ATTRIBUTE, "required attribute PixelData is missing",
-                         _tag("PixelData"), context=where)
-    elem = item["PixelData"]
-    data = elem.value or b""
-    needed = rows * columns * 3
-    if not needed <= len(data) <= needed + 1:  # one pad byte keeps odd lengths even
-        raise _invalid(where, "PixelData", f"{len(data)} bytes", f"is not Rows x Columns x 3 = {needed} bytes")
-    if not little_endian and elem.VR == "OW":
-        # On a big endian wire OW is a stream of 16-bit words: undo the swap of byte pairs.
-        words = np.frombuffer(data, dtype=">u2", count=len(data) // 2)
-        flat = words.astype("<u2").view(np.uint8)[:needed]
-    else:
-        flat = np.frombuffer(data, dtype=np.uint8, count=needed)
+    unsigned(item, where)
+    aspect = pixel_aspect_ratio(item, where)
+    flat = pixel_bytes(item, rows * columns * 3, where, little_endian=little_endian, what="Rows x Columns x 3")
     if planar == PLANAR_BY_PLANE:
         pixels = np.ascontiguousarray(flat.reshape(3, rows, columns).transpose(1, 2, 0))
     else:

@@ -59,14 +59,8 @@ def _invalid(where: str, keyword: str, value: object, why: str) -> PrintError:
     return PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{keyword} '{value}' {why}", _tag(keyword), context=where)
 
 
-def parse_grayscale_item(item: Dataset, profile: PrinterProfile, *, little_endian: bool, where: str) -> GrayscaleImage:
-    where = f"{where} BasicGrayscaleImageSequence item"
-    spp = _require(item, "SamplesPerPixel", where)
-    if spp != 1:
-        raise _invalid(where, "SamplesPerPixel", spp, "must be 1 for a grayscale image box")
-    photometric = str(_require(item, "PhotometricInterpretation", where)).strip()
-    if photometric not in PHOTOMETRIC:
-        raise _invalid(where, "PhotometricInterpretation", photometric, "must be MONOCHROME1 or MONOCHROME2")
+def image_size(item: Dataset, profile: PrinterProfile, where: str) -> tuple[int, int]:
+    """(Rows, Columns), checked positive and within the printer's maximum before anything is allocated."""
     rows = int(_require(item, "Rows", where))  # type: ignore[call-overload]
     columns = int(_require(item, "Columns", where))  # type: ignore[call-overload]
     for kw, v in (("Rows", rows), ("Columns", columns)):
@@ -78,6 +72,54 @@ def parse_grayscale_item(item: Dataset, profile: PrinterProfile, *, little_endia
             f"Rows x Columns {rows}x{columns} exceeds this printer's maximum of "
             f"{profile.max_image_pixels} pixels per image",
             _tag("Rows"), context=where)
+    return rows, columns
+
+
+def unsigned(item: Dataset, where: str) -> None:
+    representation = _require(item, "PixelRepresentation", where)
+    if representation != 0:
+        raise _invalid(where, "PixelRepresentation", representation, "must be 0 (unsigned)")
+
+
+def pixel_aspect_ratio(item: Dataset, where: str) -> tuple[int, int]:
+    """(vertical, horizontal); 1:1 when absent or empty."""
+    if "PixelAspectRatio" not in item or item["PixelAspectRatio"].is_empty:
+        return 1, 1
+    raw = item.PixelAspectRatio
+    try:
+        values = tuple(int(v) for v in raw)
+    except (TypeError, ValueError):
+        raise _invalid(where, "PixelAspectRatio", raw, "must be two integers") from None
+    if len(values) != 2 or min(values) <= 0:
+        raise _invalid(where, "PixelAspectRatio", raw, "must be two positive integers")
+    return values[0], values[1]
+
+
+def pixel_bytes(item: Dataset, needed: int, where: str, *, little_endian: bool, what: str) -> np.ndarray:
+    """Pixel Data of exactly `needed` bytes (plus one pad byte) as uint8, OW byte pairs unswapped on a
+    big endian wire (there OW is a stream of 16-bit words)."""
+    if "PixelData" not in item:
+        raise PrintError(Status.MISSING_ATTRIBUTE, "required attribute PixelData is missing",
+                         _tag("PixelData"), context=where)
+    elem = item["PixelData"]
+    data = elem.value or b""
+    if not needed <= len(data) <= needed + 1:  # one pad byte keeps odd lengths even
+        raise _invalid(where, "PixelData", f"{len(data)} bytes", f"is not {what} = {needed} bytes")
+    if not little_endian and elem.VR == "OW":
+        words = np.frombuffer(data, dtype=">u2", count=len(data) // 2)
+        return words.astype("<u2").view(np.uint8)[:needed]
+    return np.frombuffer(data, dtype=np.uint8, count=needed)
+
+
+def parse_grayscale_item(item: Dataset, profile: PrinterProfile, *, little_endian: bool, where: str) -> GrayscaleImage:
+    where = f"{where} BasicGrayscaleImageSequence item"
+    spp = _require(item, "SamplesPerPixel", where)
+    if spp != 1:
+        raise _invalid(where, "SamplesPerPixel", spp, "must be 1 for a grayscale image box")
+    photometric = str(_require(item, "PhotometricInterpretation", where)).strip()
+    if photometric not in PHOTOMETRIC:
+        raise _invalid(where, "PhotometricInterpretation", photometric, "must be MONOCHROME1 or MONOCHROME2")
+    rows, columns = image_size(item, profile, where)
     allocated = _require(item, "BitsAllocated", where)
     stored = _require(item, "BitsStored", where)
     high = _require(item, "HighBit", where)
@@ -87,41 +129,16 @@ def parse_grayscale_item(item: Dataset, profile: PrinterProfile, *, little_endia
                        f"with BitsAllocated {allocated} and HighBit {high} is not 8/8/7 or 16/12/11")
     if depth == 12 and not profile.supports_12_bit:
         raise _invalid(where, "BitsStored", stored, "12-bit images are not supported by this printer")
-    representation = _require(item, "PixelRepresentation", where)
-    if representation != 0:
-        raise _invalid(where, "PixelRepresentation", representation, "must be 0 (unsigned)")
-    aspect = (1, 1)
-    if "PixelAspectRatio" in item and not item["PixelAspectRatio"].is_empty:
-        raw = item.PixelAspectRatio
-        try:
-            values = tuple(int(v) for v in raw)
-        except (TypeError, ValueError):
-            raise _invalid(where, "PixelAspectRatio", raw, "must be two integers") from None
-        if len(values) != 2 or min(values) <= 0:
-            raise _invalid(where, "PixelAspectRatio", raw, "must be two positive integers")
-        aspect = (values[0], values[1])
-    elem = item["PixelData"] if "PixelData" in item else None  # noqa: SIM401 - need the element (VR)
-    if elem is None:
-        raise PrintError(Status.MISSING_ATTRIBUTE, "required attribute PixelData is missing",
-                         _tag("PixelData"), context=where)
-    data = elem.value or b""
+    unsigned(item, where)
+    aspect = pixel_aspect_ratio(item, where)
     bytes_per_pixel = 1 if depth == 8 else 2
-    needed = rows * columns * bytes_per_pixel
-    if len(data) < needed:
-        raise _invalid(where, "PixelData", f"{len(data)} bytes",
-                       f"is shorter than Rows x Columns x {bytes_per_pixel} = {needed} bytes")
-    if len(data) > needed + 1:  # one pad byte keeps odd lengths even
-        raise _invalid(where, "PixelData", f"{len(data)} bytes",
-                       f"is longer than Rows x Columns x {bytes_per_pixel} = {needed} bytes")
+    # 8-bit in OW on a big endian wire: unswap the byte pairs; 16-bit words are read in the wire's order below.
+    data = pixel_bytes(item, rows * columns * bytes_per_pixel, where, little_endian=little_endian or depth != 8,
+                       what=f"Rows x Columns x {bytes_per_pixel}")
     if depth == 8:
-        if not little_endian and elem.VR == "OW":
-            # On a big endian wire OW is a stream of 16-bit words: undo the swap of byte pairs.
-            words = np.frombuffer(data, dtype=">u2", count=len(data) // 2)
-            pixels = words.astype("<u2").view(np.uint8)[:needed]
-        else:
-            pixels = np.frombuffer(data, dtype=np.uint8, count=needed)
+        pixels = data
     else:
-        pixels = np.frombuffer(data, dtype="<u2" if little_endian else ">u2", count=rows * columns)
+        pixels = data.view("<u2" if little_endian else ">u2")
         if not little_endian or int(pixels.max(initial=0)) > 0x0FFF:
             pixels = (pixels & 0x0FFF).astype(np.uint16)  # High Bit 11: bits above carry no pixel value
     return GrayscaleImage(pixels.reshape(rows, columns), depth, photometric, aspect)
