@@ -69,6 +69,20 @@ def _image_xobject(name: str, raster: np.ndarray) -> pdfdoc.PDFImageXObject:
     return xobj
 
 
+def _draw_raster(canvas: Canvas, name: str, raster: np.ndarray, x: float, y: float, w: float, h: float) -> None:
+    """Place the pre-compressed raster as an image XObject at (x, y) sized w x h points.
+
+    This is reportlab's drawImage registration (canvas internals) without its recompression.
+    """
+    reg_name = canvas._doc.getXObjectName(name)
+    xobj = _image_xobject(name, raster)
+    canvas._setXObjects(xobj)
+    canvas._doc.Reference(xobj, reg_name)
+    canvas._doc.addForm(name, xobj)
+    canvas._formsinuse.append(name)
+    canvas._code.append(f"q {w:.4f} 0 0 {h:.4f} {x:.4f} {y:.4f} cm /{reg_name} Do Q")
+
+
 def write_pdf(path: Path, pages: list[FilmPage], *, title: str, author: str, subject: str,
               keywords: str, extra: dict[str, str]) -> None:
     """Write `pages` atomically to `path`; `extra` become custom Info keys (e.g. DICOM attributes)."""
@@ -83,14 +97,7 @@ def write_pdf(path: Path, pages: list[FilmPage], *, title: str, author: str, sub
         for number, page in enumerate(pages, start=1):
             w_pt, h_pt = page.width_mm * POINTS_PER_MM, page.height_mm * POINTS_PER_MM
             canvas.setPageSize((w_pt, h_pt))
-            name = f"film{number}"
-            reg_name = canvas._doc.getXObjectName(name)
-            xobj = _image_xobject(name, page.raster)
-            canvas._setXObjects(xobj)
-            canvas._doc.Reference(xobj, reg_name)
-            canvas._doc.addForm(name, xobj)
-            canvas._formsinuse.append(name)
-            canvas._code.append(f"q {w_pt:.4f} 0 0 {h_pt:.4f} 0 0 cm /{reg_name} Do Q")
+            _draw_raster(canvas, f"film{number}", page.raster, 0, 0, w_pt, h_pt)
             canvas.showPage()
         canvas.save()
 
@@ -114,7 +121,7 @@ def write_fit_pdf(path: Path, pages: list[FilmPage], paper_mm: tuple[float, floa
     """
     scales = []
     with atomic_write(path) as fh:
-        canvas = Canvas(fh, pageCompression=1)
+        canvas = Canvas(fh, pageCompression=1, pdfVersion=(1, 5))  # 1.5: 16-bit image samples
         canvas.setTitle(title)
         canvas.setAuthor(author)
         for number, page in enumerate(pages, start=1):
@@ -129,14 +136,7 @@ def write_fit_pdf(path: Path, pages: list[FilmPage], paper_mm: tuple[float, floa
             x = (w_pt - iw) / 2
             y = (FIT_MARGIN_MM + FIT_CAPTION_MM) * POINTS_PER_MM + \
                 ((ph - 2 * FIT_MARGIN_MM - FIT_CAPTION_MM) * POINTS_PER_MM - ih) / 2
-            name = f"film{number}"
-            reg_name = canvas._doc.getXObjectName(name)
-            xobj = _image_xobject(name, page.raster)
-            canvas._setXObjects(xobj)
-            canvas._doc.Reference(xobj, reg_name)
-            canvas._doc.addForm(name, xobj)
-            canvas._formsinuse.append(name)
-            canvas._code.append(f"q {iw:.4f} 0 0 {ih:.4f} {x:.4f} {y:.4f} cm /{reg_name} Do Q")
+            _draw_raster(canvas, f"film{number}", page.raster, x, y, iw, ih)
             canvas.setFont("Helvetica", 8)
             canvas.drawString(FIT_MARGIN_MM * POINTS_PER_MM, FIT_MARGIN_MM * POINTS_PER_MM,
                               f"SCALE {scale * 100:.1f} % - NOT TRUE SIZE - {caption}")
