@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from printserver.scu.films import FilmBoxOptions, FilmOptions, ImageBoxOptions, SessionOptions
-from printserver.scu.prepare import PrepareOptions
+from printserver.scu.prepare import PreparationError, PreparedImage, PrepareOptions, load
 
 
 def _window(text: str) -> tuple[float, float]:
@@ -66,3 +67,18 @@ def prepare_options(args: argparse.Namespace) -> PrepareOptions:
     return PrepareOptions(window=args.window, window_index=args.window_index - 1,
                           invert_monochrome1=args.invert_monochrome1, bits=8 if args.bits == "8" else 12,
                           max_size=args.max_size, frames=args.frames)
+
+
+def load_images(args: argparse.Namespace) -> tuple[list[PreparedImage], list[str]] | None:
+    """The prepared images of the command's PATHs, notes printed; None (after saying why) when none print."""
+    try:
+        images, notes = load(args.paths, prepare_options(args))
+    except PreparationError as exc:
+        print(f"printserver: {exc}", file=sys.stderr)
+        return None
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not images:
+        print("printserver: no printable DICOM image found", file=sys.stderr)
+        return None
+    return images, notes

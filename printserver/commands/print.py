@@ -6,9 +6,8 @@ import argparse
 import json
 import sys
 
-from printserver.commands.film_args import add_film_arguments, film_options, prepare_options
+from printserver.commands.film_args import add_film_arguments, film_options, load_images
 from printserver.scu.client import PrintClient
-from printserver.scu.prepare import PreparationError, load
 from printserver.scu.transport import PrintClientError
 
 
@@ -46,16 +45,10 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     options = film_options(args)
-    try:
-        images, notes = load(args.paths, prepare_options(args))
-    except PreparationError as exc:
-        print(f"printserver: {exc}", file=sys.stderr)
+    loaded = load_images(args)
+    if loaded is None:
         return 1
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-    if not images:
-        print("printserver: no printable DICOM image found", file=sys.stderr)
-        return 1
+    images, notes = loaded
     films = -(-len(images) // options.boxes_per_film)
     bar = ProgressBar(len(images), films, sys.stderr.isatty() and not args.json)
     try:
@@ -71,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     result.notes[:0] = notes
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
-    for note in result.notes:
+    for note in result.notes[len(notes):]:  # the loading notes were printed already
         print(f"note: {note}", file=sys.stderr)
     for film in result.films:
         for warning in film.warnings:

@@ -8,11 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from printserver import config
-from printserver.commands.film_args import add_film_arguments, film_options, prepare_options
+from printserver.commands.film_args import add_film_arguments, film_options, load_images
 from printserver.outputs.pdf import FilmPage, write_pdf
 from printserver.render.compose import compose_film
 from printserver.scu.client import PrintClient
-from printserver.scu.prepare import PreparationError, load
 from printserver.scu.transport import LocalTransport, PrintClientError
 from printserver.spool.worker import pdf_metadata
 
@@ -32,13 +31,10 @@ def run(args: argparse.Namespace) -> int:
     if profile is None:
         print(f"printserver: no printer '{args.printer}' in {args.config}", file=sys.stderr)
         return 2
-    try:
-        images, notes = load(args.paths, prepare_options(args))
-    except PreparationError as exc:
-        print(f"printserver: {exc}", file=sys.stderr)
+    loaded = load_images(args)
+    if loaded is None:
         return 1
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+    images, _ = loaded
     transport = LocalTransport(profile)
     try:
         with PrintClient(transport) as client:
