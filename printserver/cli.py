@@ -29,8 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     debug = getattr(args, "debug", False)
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO,
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    if not debug:
-        logging.getLogger("pynetdicom").setLevel(logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
+    # --debug dumps DIMSE messages itself (net/dump.py); pynetdicom's own debug summaries stay off: its
+    # N-GET summary raises on an empty Attribute Identifier List (pynetdicom 3.0.4) and adds nothing.
+    verbose = debug or getattr(args, "verbose", False)
+    logging.getLogger("pynetdicom").setLevel(logging.INFO if verbose else logging.WARNING)
     try:
         return int(args.func(args))
     except (ConfigError, SpoolError) as exc:
