@@ -38,11 +38,20 @@ _installed = False
 max_data_set_bytes = 64 * 1024 * 1024
 
 
+def quiet_standard_handlers() -> None:
+    """pynetdicom binds its own DIMSE/PDU logging handlers to every association: they format every PDU
+    (work on the hot path even when nothing is logged) and its N-GET summary raises on an empty
+    Attribute Identifier List (3.0.4), which breaks the EVT_DIMSE_RECV chain. net/dump.py logs DIMSE
+    messages instead (--debug)."""
+    _config.LOG_HANDLER_LEVEL = "none"
+
+
 def install() -> None:
     """Idempotent: route unknown SOP classes to the print handlers, let over-long UIDs through."""
     global _installed
     if _installed:
         return
+    quiet_standard_handlers()
     original = pynetdicom.association.uid_to_service_class
 
     def uid_to_service_class(uid: str) -> type[ServiceClass]:

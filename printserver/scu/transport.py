@@ -66,6 +66,7 @@ class NetworkTransport:
 
     def __init__(self, host: str, port: int, called_ae: str, calling_ae: str = "PRINTSERVER", *,
                  timeout: float = 60.0, max_pdu: int = 65536) -> None:
+        fixes.quiet_standard_handlers()
         self.events: list[EventReport] = []
         self._ids = itertools.count(1)
         ae = AE(ae_title=calling_ae)
