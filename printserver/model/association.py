@@ -14,6 +14,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+from pydicom.tag import Tag
 
 from printserver import uids
 from printserver.config import PrinterProfile
@@ -375,21 +376,27 @@ class PrintAssociation:
 
     # --- Image Box ---------------------------------------------------------------------------------
 
-    def _image_box_set(self, req: Request) -> Response:
-        where = "Grayscale Image Box N-SET"
+    def _image_box_values(self, req: Request, table: dict[str, A.Attr], sequence: str,
+                          where: str) -> tuple[ImageBox, A.Validated, Dataset | None]:
+        """What grayscale and colour image box N-SETs share: the box, the checked values (sequence removed),
+        and the one image item (None: an empty sequence clears the box)."""
         box: ImageBox = self._lookup(req)
-        v = A.validate(req.dataset, A.GRAYSCALE_IMAGE_BOX, self.profile, where=where, creating=True)
+        v = A.validate(req.dataset, table, self.profile, where=where, creating=True)
         if v.values["ImageBoxPosition"] != box.position:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
                              f"ImageBoxPosition {v.values['ImageBoxPosition']} is not this image box's "
                              f"position {box.position}", 0x20200010, context=where)
-        seq = v.values.pop("BasicGrayscaleImageSequence")
+        seq = v.values.pop(sequence)
         if len(seq) > 1:
-            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"BasicGrayscaleImageSequence has {len(seq)} items, at most 1 allowed",
-                             0x20200110, context=where)
-        image = parse_grayscale_item(seq[0], self.profile, little_endian=req.little_endian, where=where) \
-            if len(seq) else None
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{sequence} has {len(seq)} items, at most 1 allowed",
+                             int(Tag(sequence)), context=where)
+        return box, v, seq[0] if len(seq) else None
+
+    def _image_box_set(self, req: Request) -> Response:
+        where = "Grayscale Image Box N-SET"
+        box, v, item = self._image_box_values(req, A.GRAYSCALE_IMAGE_BOX, "BasicGrayscaleImageSequence", where)
+        image = parse_grayscale_item(item, self.profile, little_endian=req.little_endian, where=where) \
+            if item is not None else None
         attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
         self._resolve_plut_reference(attributes, where)
         warnings = list(v.warnings)
@@ -507,19 +514,9 @@ class PrintAssociation:
 
     def _color_image_box_set(self, req: Request) -> Response:
         where = "Color Image Box N-SET"
-        box: ImageBox = self._lookup(req)
-        v = A.validate(req.dataset, COLOR_IMAGE_BOX, self.profile, where=where, creating=True)
-        if v.values["ImageBoxPosition"] != box.position:
-            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"ImageBoxPosition {v.values['ImageBoxPosition']} is not this image box's "
-                             f"position {box.position}", 0x20200010, context=where)
-        seq = v.values.pop("BasicColorImageSequence")
-        if len(seq) > 1:
-            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
-                             f"BasicColorImageSequence has {len(seq)} items, at most 1 allowed",
-                             0x20200111, context=where)
-        box.image = parse_color_item(seq[0], self.profile, little_endian=req.little_endian, where=where) \
-            if len(seq) else None
+        box, v, item = self._image_box_values(req, COLOR_IMAGE_BOX, "BasicColorImageSequence", where)
+        box.image = parse_color_item(item, self.profile, little_endian=req.little_endian, where=where) \
+            if item is not None else None
         box.attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
         return Response(_pick_warning(v.warnings), attribute_identifiers=tuple(v.ignored))
 
