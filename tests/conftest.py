@@ -65,3 +65,12 @@ def scp_factory(tmp_path: Path) -> Iterator[object]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def bed() -> Iterator[object]:
+    """A private cupsd with an ippeveprinter queue (tests/cupsbed.py), one per test module, stopped after it."""
+    from tests.cupsbed import CupsBed
+
+    with CupsBed() as b:
+        yield b

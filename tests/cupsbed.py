@@ -17,7 +17,6 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from tests.dcmtk import free_port
@@ -252,12 +251,6 @@ class CupsBed:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def cups_bed(queue: str = "film") -> Iterator[CupsBed]:
-    with CupsBed(queue) as bed:
-        yield bed
 
 
 def dump(bed: CupsBed) -> str:

@@ -34,12 +34,6 @@ pytestmark = pytest.mark.skipif(not cupsout.available(), reason="pycups not inst
 IMG = np.full((64, 64), 1000, np.uint16)
 
 
-@pytest.fixture(scope="module")
-def bed() -> Iterator[CupsBed]:
-    with CupsBed() as b:
-        yield b
-
-
 @pytest.fixture
 def make_server(tmp_path: Path, bed: CupsBed) -> Iterator[Any]:
     servers: list[PrintServer] = []

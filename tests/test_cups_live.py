@@ -35,12 +35,6 @@ delivery_give_up = {give_up}
 """
 
 
-@pytest.fixture(scope="module")
-def bed() -> Iterator[CupsBed]:
-    with CupsBed() as b:
-        yield b
-
-
 @pytest.fixture
 def serve(tmp_path: Path, bed: CupsBed) -> Iterator[Any]:
     procs: list[ServerProcess] = []
