@@ -9,8 +9,8 @@ from pathlib import Path
 
 from printserver import config
 from printserver.commands.film_args import add_film_arguments, film_options, load_images
-from printserver.outputs.pdf import FilmPage, write_pdf
 from printserver.render.compose import compose_film
+from printserver.render.pdf import FilmPage, write_pdf
 from printserver.scu.client import PrintClient
 from printserver.scu.transport import LocalTransport, PrintClientError
 from printserver.spool.worker import pdf_metadata

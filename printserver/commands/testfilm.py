@@ -112,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_pdf(film: TestFilm, profile: config.PrinterProfile, out: Path) -> None:
-    from printserver.outputs.pdf import FilmPage, write_pdf
     from printserver.render.compose import compose_film
+    from printserver.render.pdf import FilmPage, write_pdf
     from printserver.spool.worker import pdf_metadata
 
     transport = LocalTransport(profile, calling_ae="TESTFILM")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from printserver.config import ServerConfig
 from printserver.outputs import cups as C
-from printserver.outputs.pdf import FilmPage, write_fit_pdf
+from printserver.render.pdf import FilmPage, write_fit_pdf
 from printserver.spool.records import DONE, FAILURE, PENDING, PRINTING, JobBook
 from printserver.spool.store import Spool
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from printserver.model.job import PrintJob
 from printserver.outputs.files import DEFAULT_PDF_NAME, film_pdf_path
-from printserver.outputs.pdf import FilmPage, write_pdf
 from printserver.render.compose import compose_film
+from printserver.render.pdf import FilmPage, write_pdf
 from printserver.render.tone import output_model
 from printserver.spool.delivery import Delivery
 from printserver.spool.records import DONE, FAILURE, PRINTING, JobBook

@@ -22,7 +22,7 @@ from printserver.status import Status
 from tests import pdfcheck
 from tests.dcmtk import DcmprscpServer, dcmtk_available
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "samples"))
+sys.path.insert(0, str(Path(__file__).parents[2] / "samples"))
 from make_samples import make_modalities
 
 needs_dcmtk = pytest.mark.skipif(not dcmtk_available(), reason="DCMTK not installed")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from printserver.spool.store import Spool
 from printserver.spool.worker import Dispatcher
-from tests.test_spool import job
+from tests.spool.test_store import job
 
 
 def test_leftover_job_is_finished_and_a_corrupt_one_kept_with_its_reason(tmp_path: Path, caplog) -> None:

@@ -22,9 +22,9 @@ from printserver.outputs import cups as cupsout
 from printserver.spool.records import read_record
 from printserver.status import Status
 from tests.cupsbed import CupsBed, dump
+from tests.interop.test_cups import page_size_pt, wait_until
 from tests.printscu import PrintSCU
 from tests.serverproc import ServerProcess
-from tests.test_cups import page_size_pt, wait_until
 
 pytestmark = pytest.mark.skipif(not cupsout.available(), reason="pycups not installed (printserver[cups])")
 

@@ -24,7 +24,7 @@ from pynetdicom import evt
 from printserver import config, uids
 from printserver.net.scp import PrintServer
 from printserver.outputs import cups as cupsout
-from printserver.outputs.pdf import fit_scale
+from printserver.render.pdf import fit_scale
 from printserver.status import Status
 from tests.cupsbed import CupsBed, dump
 from tests.printscu import META, PrintSCU

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from printserver.outputs.files import film_pdf_path, sanitize
-from printserver.outputs.pdf import FilmPage, write_pdf
+from printserver.render.pdf import FilmPage, write_pdf
 from tests import pdfcheck
 
 
