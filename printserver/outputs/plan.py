@@ -12,7 +12,7 @@ from printserver.config import PrinterProfile
 
 
 def job_outputs(profile: PrinterProfile) -> dict[str, Any]:
-    out: dict[str, Any] = {"printer": profile.ae_title}
+    out: dict[str, Any] = {"printer": profile.ae_title, "pdf_bits": profile.pdf_bits}
     if profile.pdf_dir:
         out["pdf_dir"] = str(profile.pdf_dir)
         out["pdf_name"] = profile.pdf_name

@@ -58,16 +58,17 @@ def process_job(job_path: str) -> list[str]:
     job, outputs = Spool.load(Path(job_path))
     pages = [FilmPage(compose_film(film), film.width_mm, film.height_mm) for film in job.films]
     written = []
+    bits = int(outputs.get("pdf_bits", 16))  # a job spooled before pdf_bits existed: 16
     if "pdf_dir" in outputs:
         path = film_pdf_path(Path(outputs["pdf_dir"]), job.created, job.calling_ae,
                              [f.film_number for f in job.films], job.job_uid,
                              pattern=outputs.get("pdf_name", DEFAULT_PDF_NAME), called_ae=job.called_ae,
                              printer=job.printer_name, label=str(job.session.get("FilmSessionLabel", "")))
-        write_pdf(path, pages, **pdf_metadata(job))
+        write_pdf(path, pages, **pdf_metadata(job), pdf_bits=bits)
         written.append(str(path))
     if "cups" in outputs:  # the true-size document, kept in the spool until CUPS has printed it
         document = Path(job_path).with_name(Path(job_path).stem + ".film.pdf")
-        write_pdf(document, pages, **pdf_metadata(job))
+        write_pdf(document, pages, **pdf_metadata(job), pdf_bits=bits)
         written.append(str(document))
     return written
 
