@@ -9,7 +9,7 @@ checkout. Per variant and round:
   - paced: the same films offered at --rate films/hour in all (default the 12,000 goal), spread over
     the K SCUs; Success -> PDF latency (median, p95) is meaningful only when the server keeps up;
   - latency of a film: its N-ACTION time (the PDF's DICOMPrintTime, stamped when Success is sent)
-    to the PDF's mtime (written atomically: the moment it is complete on disk);
+    to the PDF's ctime (delivery links and renames it into the folder: the moment it is there, complete);
   - peak summed RSS of the server's process tree (sampled every 50 ms) and each process's VmHWM;
   - CPU seconds per film of the server tree (server + render workers) and of the SCUs: less
     sensitive than wall time to the other engineers' test runs sharing the 2 cores.
@@ -118,7 +118,7 @@ def latencies(pdfs: list[Path]) -> list[float]:
     out = []
     for pdf in pdfs:
         accepted = datetime.fromisoformat(pdfcheck.metadata(pdf)["DICOMPrintTime"]).timestamp()
-        out.append(pdf.stat().st_mtime - accepted)
+        out.append(pdf.stat().st_ctime - accepted)  # ctime: linked/renamed into the folder (delivered)
     return out
 
 
@@ -186,7 +186,7 @@ def run(variant: str, mode: str, work: Path, images: list[Path], scus: int, film
             t.join(1200)
         scu_cpu_s = scu_cpu() - scu0
         pdfs = server.wait_drained(total, timeout=1200)
-        elapsed = max(p.stat().st_mtime for p in pdfs) - t0
+        elapsed = max(p.stat().st_ctime for p in pdfs) - t0
         cpu1 = tree_cpu(pid)
         peak_tree, peak_pss = sampler.stop()
         hwm = {str(p): round(status_kb(p, "VmHWM") / 1024, 1) for p in tree(pid)}
