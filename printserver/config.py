@@ -20,6 +20,7 @@ ALL_MAGNIFICATION_TYPES = ("REPLICATE", "BILINEAR", "CUBIC", "NONE")
 ALL_MEDIUM_TYPES = ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM")
 PRINTER_STATUSES = ("NORMAL", "WARNING", "FAILURE")
 PAPER_POLICIES = ("true-size", "fit")
+VALUE_POLICIES = ("lenient", "strict")
 #: Pillow resampling filters a Smoothing Type may name (render.compose uses Image.Resampling[name]).
 SMOOTHING_KERNELS = ("BILINEAR", "HAMMING", "BICUBIC", "LANCZOS")
 _AE_RE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # PS3.5 AE: 16 chars, no backslash
@@ -104,6 +105,10 @@ class PrinterProfile:
     cups_film_destination: dict[str, str] = field(default_factory=dict)
     cups_options: dict[str, str] = field(default_factory=dict)  # added to every CUPS job
     paper_policy: str = "true-size"  # or "fit"
+    #: A printer-defined value this printer does not know (Smoothing Type, Medium Type, Film Destination,
+    #: Configuration Information): "lenient" prints with the printer's default and warns 0116 (the
+    #: substitution is recorded in the job); "strict" refuses with 0106, as an imager that is emulated exactly.
+    value_policy: str = "lenient"
 
 
 @dataclass(frozen=True)
@@ -223,6 +228,7 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
         _check(isinstance(ae, str) and bool(_AE_RE.match(ae)), f"{key}.allowed_calling_aes",
                f"'{ae}' is not a valid AE title")
     _check(p.paper_policy in PAPER_POLICIES, f"{key}.paper_policy", f"must be one of {PAPER_POLICIES}")
+    _check(p.value_policy in VALUE_POLICIES, f"{key}.value_policy", f"must be one of {VALUE_POLICIES}")
     problem = check_pdf_name(p.pdf_name)
     _check(problem is None, f"{key}.pdf_name", problem or "")
     for size in p.cups_media:
