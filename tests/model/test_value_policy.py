@@ -98,3 +98,16 @@ def test_the_findings_survive_the_spool_encoding() -> None:
     job = m.print_film_box().job
     back, _ = decode_job(b"".join(bytes(p) for p in encode_job(job, {})))
     assert back.findings == job.findings and len(job.findings) == 1
+
+
+def test_lenient_image_box_configuration_information_falls_back_to_the_film_box_curve() -> None:
+    m = Modality()
+    m.create_session()
+    m.create_film_box("STANDARD\\2,1", ConfigurationInformation="CS004")
+    assert m.set_image(1, IMG) == Status.SUCCESS
+    image = image_box_dataset(2, IMG)
+    image.ConfigurationInformation = "CONTRAST=HIGH"
+    rsp = m.n_set(image, uids.BASIC_GRAYSCALE_IMAGE_BOX, m.image_box_uids[1])
+    assert rsp.status is Status.ATTRIBUTE_VALUE_OUT_OF_RANGE and rsp.offending_elements == (0x20100150,)
+    boxes = m.print_film_box().job.films[0].image_boxes
+    assert [b.presentation_lut for b in boxes] == [{"gamma": 1.45}, {"gamma": 1.45}]  # CS004, the film box's
