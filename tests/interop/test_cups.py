@@ -358,3 +358,30 @@ def test_landscape_film_is_turned_onto_the_portrait_media_true_size(make_server:
              printed.shape]
     assert diffs and min(diffs) < 8, diffs  # gray levels 0..255: the same picture, turned
     assert np.abs(printed - printed[::-1]).mean() > 50  # white half on one end: not a picture any turn matches
+
+
+def test_a_restart_polls_the_cups_job_already_submitted_and_prints_it_once(make_server: Any, bed: CupsBed) -> None:
+    """The CUPS job id is the output's memo in the job record: a new server on the same spool follows that job
+    instead of submitting the film again."""
+    before = len(bed.jobs_received())
+    server = make_server()
+    bed.disable()
+    with JobSCU(server.port) as scu:
+        job_uid = scu.print_one(FilmSessionLabel="across a restart")
+        scu.wait_event(1, "PRINTER OFFLINE")
+    cups_job = server.book.get(job_uid).outputs["cups"].memo["job_id"]
+    server.stop()
+    again = PrintServer(server.config)
+    again.start()
+    try:
+        bed.enable()
+        received = bed.wait_received(before + 1)
+        wait_until(lambda: not again.spool.pending(), 20, "spool drained")
+        time.sleep(1.0)  # a second submission would arrive within a poll
+        assert len(bed.jobs_received()) == before + 1, dump(bed)
+        assert received[-1][1]["IPP_JOB_NAME"] == "across a restart from TESTSCU"
+        record = again.book.get(job_uid)
+        assert record.state == "done" and record.outputs["cups"].memo == {"job_id": cups_job}
+        assert [t["event"] for t in record.timeline if t["output"] == "cups"].count("sent") == 1
+    finally:
+        again.stop()
