@@ -385,3 +385,41 @@ def test_a_restart_polls_the_cups_job_already_submitted_and_prints_it_once(make_
         assert [t["event"] for t in record.timeline if t["output"] == "cups"].count("sent") == 1
     finally:
         again.stop()
+
+
+def test_a_film_sent_to_cups_just_before_its_id_was_recorded_is_adopted_not_sent_again(bed: CupsBed,
+                                                                                      tmp_path: Path) -> None:
+    """The kill -9 window between CUPS accepting a job and the job record knowing its id: the next step (memo
+    without the id) finds the CUPS job by its token and follows it; a job CUPS aborted is not adopted."""
+    import cups
+
+    from printserver.outputs.base import DeliveryJob, Wait
+    from printserver.outputs.plan import job_outputs, outputs_of
+    from printserver.spool.paths import JobPaths
+    from printserver.spool.store import Spool
+    from tests.spool.test_store import job
+
+    profile = config.from_dict({"printer": [{"pdf_dir": "", "cups_queue": bed.queue,
+                                             "cups_server": bed.server}]}).printers[0]
+    (out,) = outputs_of(profile)
+    spool = Spool(tmp_path / "spool").open()
+    path = spool.submit(job(), job_outputs(profile))
+    JobPaths.of(path).pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    header, _ = Spool.load_header(path)
+    cups.setServer(bed.server)
+    conn = cups.Connection()
+    bed.disable()
+    try:
+        first = out.deliver(DeliveryJob(header, JobPaths.of(path)))
+        assert isinstance(first, Wait) and first.memo is not None
+        again = out.deliver(DeliveryJob(header, JobPaths.of(path)))  # the first result never reached the record
+        assert isinstance(again, Wait) and again.memo == first.memo and "sent before a restart" in again.detail
+        listed = conn.getJobs(which_jobs="all", requested_attributes=["job-id", "printserver-job"])
+        ours = [j for j, a in listed.items() if a.get("printserver-job") == f"{path.stem}/0"]
+        assert ours == [first.memo["job_id"]], listed
+        conn.cancelJob(first.memo["job_id"])  # canceled (or aborted) jobs are never adopted: sent anew
+        fresh = out.deliver(DeliveryJob(header, JobPaths.of(path)))
+        assert isinstance(fresh, Wait) and fresh.memo is not None and fresh.memo["job_id"] != first.memo["job_id"]
+        conn.cancelJob(fresh.memo["job_id"])
+    finally:
+        bed.enable()

@@ -9,7 +9,8 @@ import pytest
 
 from printserver import config
 from printserver.errors import ConfigError
-from printserver.outputs.cups import CupsQueue, choose_media, fitted_scale, job_options, media_size_mm
+from printserver.outputs.cups import CupsQueue
+from printserver.outputs.paper import choose_media, fitted_scale, job_options, media_size_mm
 from printserver.outputs.plan import outputs_of
 from tests.spool.test_store import job
 
