@@ -68,7 +68,7 @@ RECORD_SCRIPT = """#!/bin/sh
 # ippeveprinter print command: keep what the printer received (document + job attributes).
 n=$(date +%s%N)
 cp "$1" "{out}/$n.doc"
-env | grep '^IPP_' > "{out}/$n.env"
+env | grep '^IPP_' > "{out}/.$n.env.tmp" && mv "{out}/.$n.env.tmp" "{out}/$n.env"  # whole, or not there
 sleep 0.2
 """
 
