@@ -19,8 +19,14 @@ from pydicom.tag import Tag
 from printserver import uids
 from printserver.config import PrinterProfile
 from printserver.errors import PrintError
-from printserver.formats import annotation_rects, image_box_rects
-from printserver.layout import LayoutData, film_dimensions, mm_to_px, parse_display_format
+from printserver.layout import (
+    LayoutData,
+    annotation_rects,
+    film_dimensions,
+    image_box_rects,
+    mm_to_px,
+    parse_display_format,
+)
 from printserver.model import attributes as A
 from printserver.model.annotation import ANNOTATION_BOX, FILM_BOX_WITH_ANNOTATION, AnnotationBox
 from printserver.model.color import COLOR_IMAGE_BOX, parse_color_item

@@ -48,9 +48,13 @@ SUPPORTED_ABSTRACT_SYNTAXES = (
 class PrintServer:
     """Start, serve, stop. `port` is the bound port (useful with port 0 in tests)."""
 
-    def __init__(self, config: ServerConfig, *, debug: bool = False) -> None:
+    def __init__(self, config: ServerConfig, *, debug: bool = False,
+                 skip_workarounds: frozenset[str] = frozenset()) -> None:
         self.config = config
         self.debug = debug
+        #: This server's limits for the pynetdicom workarounds (net/fixes.py); each association gets them.
+        self.limits = fixes.Limits.for_images(max(p.max_image_pixels for p in config.printers))
+        self.skip_workarounds = skip_workarounds  # tests only: show what pynetdicom does without one
         self.spool = Spool(config.spool_dir)
         self.book = JobBook()
         self.delivery = Delivery(self.spool, self.book, config) if any(p.cups_queue for p in config.printers) \
@@ -63,9 +67,6 @@ class PrintServer:
         self._server: ThreadedAssociationServer | None = None
 
     def _build_ae(self) -> AE:
-        fixes.install()
-        # a 16-bit image of the largest allowed size, plus room for the other attributes
-        fixes.max_data_set_bytes = 2 * max(p.max_image_pixels for p in self.config.printers) + (1 << 20)
         ae = AE(ae_title=self.config.printers[0].ae_title)
         ae.require_called_aet = False  # several printers: net/acceptance.py checks called and calling AE
         ae.maximum_pdu_size = self.config.max_pdu
@@ -80,7 +81,7 @@ class PrintServer:
     def _evt_handlers(self) -> list[Any]:
         h = self.handlers
         handlers: list[Any] = [
-            (evt.EVT_CONN_OPEN, lambda e: sockets.tune(e.assoc)),
+            (evt.EVT_CONN_OPEN, self._on_conn_open),
             (evt.EVT_REQUESTED, lambda e: acceptance.on_requested(self.config, e)),
             (evt.EVT_ACCEPTED, self.printer_events.on_accepted),
             (evt.EVT_N_CREATE, h.on_n_create),
@@ -99,6 +100,11 @@ class PrintServer:
         if self.debug:
             handlers += [(evt.EVT_DIMSE_RECV, dump.on_dimse_recv), (evt.EVT_DIMSE_SENT, dump.on_dimse_sent)]
         return handlers
+
+    def _on_conn_open(self, event: Any) -> None:
+        """A fresh acceptor, before its reactor runs: socket options, then the pynetdicom workarounds."""
+        sockets.tune(event.assoc)
+        fixes.install_acceptor(event.assoc, self.limits, self.skip_workarounds)
 
     def start(self) -> None:
         for printer in self.config.printers:

@@ -22,6 +22,7 @@ from printserver.model.association import PrintAssociation
 from printserver.model.job import PrintJob
 from printserver.model.messages import Op, Request
 from printserver.net import fixes, sockets
+from printserver.scu.race_guard import ResponseRaceGuard
 from printserver.status import Category, Status, category
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,6 @@ class NetworkTransport:
 
     def __init__(self, host: str, port: int, called_ae: str, calling_ae: str = "PRINTSERVER", *,
                  timeout: float = 60.0, max_pdu: int = 65536) -> None:
-        fixes.quiet_standard_handlers()
         self.events: list[EventReport] = []
         self._ids = itertools.count(1)
         ae = AE(ae_title=calling_ae)
@@ -77,6 +77,7 @@ class NetworkTransport:
         self.ae = ae
         self.assoc = ae.associate(host, port, ae_title=called_ae, max_pdu=max_pdu,
                                   evt_handlers=[(evt.EVT_N_EVENT_REPORT, self._on_event)])
+        fixes.quiet_standard_handlers(self.assoc)
         if not self.assoc.is_established:
             ae.shutdown()
             why = "rejected" if self.assoc.is_rejected else "aborted" if self.assoc.is_aborted else "not established"
@@ -93,7 +94,7 @@ class NetworkTransport:
         sockets.tune(self.assoc)  # ACK the printer's split responses at once (see net/sockets.py)
         cx = accepted.get(META) or accepted[uids.BASIC_GRAYSCALE_IMAGE_BOX]
         self.big_endian = cx.transfer_syntax[0] == uids.EXPLICIT_VR_BIG_ENDIAN
-        self._race_guard = fixes.ResponseRaceGuard(self.assoc)
+        self._race_guard = ResponseRaceGuard(self.assoc)
 
     def _on_event(self, event: Any) -> tuple[int, None]:
         """Printer / Print Job events: record them and confirm (an unbound pynetdicom SCU answers 0110)."""
