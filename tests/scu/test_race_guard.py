@@ -85,7 +85,7 @@ def ask_status(port: int, guarded: bool) -> tuple[Any, list[int], bool]:
         if guarded:
             guard = ResponseRaceGuard(assoc)
             with guard.waiting():
-                status, _ = assoc.send_n_get([0x21100010], uids.PRINTER, uids.PRINTER_INSTANCE, meta_uid=META,
+                status, ds = assoc.send_n_get([0x21100010], uids.PRINTER, uids.PRINTER_INSTANCE, meta_uid=META,
                                               msg_id=1)
         else:
             status, ds = assoc.send_n_get([0x21100010], uids.PRINTER, uids.PRINTER_INSTANCE, meta_uid=META, msg_id=1)
