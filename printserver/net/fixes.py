@@ -15,6 +15,10 @@ the SCU (scu/race_guard.py).
 - LONG_UIDS: a command UID over 64 characters fails pynetdicom's UI validation while the message
   becomes a primitive ("Received an invalid DIMSE message": A-ABORT) or while the response echoes
   it; PS3.7 expects a failure status (0117 Invalid SOP Instance) from the model.
+- INCOMPLETE_REQUESTS: a request missing a required command element (a SOP Class or Instance UID,
+  Action/Event Type ID) is not a "valid request" to pynetdicom: it logs "Received unexpected ...
+  service message" and never answers, so the modality waits out its timeout. It is answered with
+  0120 Missing Attribute naming the element.
 - DATA_SET_LIMIT: pynetdicom gathers a DIMSE data set in memory without limit; past the largest
   image this server's printers accept (plus slack) the association is aborted before memory runs out.
 - SERVE_WHILE_WAITING: a send_*() takes the next DIMSE message as its response; an SCU request
@@ -54,10 +58,13 @@ log = logging.getLogger(__name__)
 STANDARD_HANDLERS = "standard-handlers"
 UNKNOWN_SOP_CLASS = "unknown-sop-class"
 LONG_UIDS = "long-uids"
+INCOMPLETE_REQUESTS = "incomplete-requests"
 DATA_SET_LIMIT = "data-set-limit"
 EXCHANGE_LOCK = "exchange-lock"
 SERVE_WHILE_WAITING = "serve-while-waiting"
-ALL = (STANDARD_HANDLERS, UNKNOWN_SOP_CLASS, LONG_UIDS, DATA_SET_LIMIT, EXCHANGE_LOCK, SERVE_WHILE_WAITING)
+ALL = (STANDARD_HANDLERS, UNKNOWN_SOP_CLASS, LONG_UIDS, INCOMPLETE_REQUESTS, DATA_SET_LIMIT, EXCHANGE_LOCK,
+       SERVE_WHILE_WAITING)
+MISSING_ATTRIBUTE = 0x0120  # PS3.7 C.4.? "Missing Attribute" (status.Status.MISSING_ATTRIBUTE)
 
 _STANDARD = ((evt.EVT_DIMSE_RECV, standard_dimse_recv_handler), (evt.EVT_DIMSE_SENT, standard_dimse_sent_handler),
              (evt.EVT_PDU_RECV, standard_pdu_recv_handler), (evt.EVT_PDU_SENT, standard_pdu_sent_handler))
@@ -182,9 +189,39 @@ def install_acceptor(assoc: Any, limits: Limits, skip: frozenset[str] = frozense
     assoc.dimse.receive_primitive = _scoped(receive, scope)  # decoding a request: UI validation
     if EXCHANGE_LOCK not in skip:
         _install_exchange_lock(assoc)
+    if INCOMPLETE_REQUESTS not in skip:
+        assoc._serve_request = _answer_incomplete(assoc, assoc._serve_request)
     assoc._serve_request = _scoped(assoc._serve_request, scope)  # class lookup, response UIDs
     if SERVE_WHILE_WAITING not in skip:
         assoc.dimse.get_msg = wait_serving_requests(assoc, assoc.dimse.get_msg, assoc._serve_request)
+
+
+def _answer_incomplete(assoc: Any, serve: Callable[[Any, int], None]) -> Callable[[Any, int], None]:
+    """_serve_request that answers a request missing required command elements instead of dropping it."""
+
+    def serve_request(msg: Any, context_id: int) -> None:
+        keywords = getattr(msg, "REQUEST_KEYWORDS", ())
+        is_request = getattr(msg, "MessageID", None) is not None  # a response carries MessageIDBeingRespondedTo
+        if not is_request or msg.is_valid_request or context_id not in assoc._accepted_cx:
+            serve(msg, context_id)  # pynetdicom's way (a response taken by the reactor, a bad context: abort)
+            return
+        missing = [k for k in keywords if getattr(msg, k, None) is None]
+        kind = type(msg).__name__.replace("_", "-")
+        comment = f"command element {', '.join(missing)} missing"
+        log.warning("%s-RQ %d from %s: %s: answered 0x%04X", kind, msg.MessageID,
+                    getattr(assoc.requestor, "ae_title", "peer"), comment, MISSING_ATTRIBUTE)
+        rsp = type(msg)()
+        rsp.MessageIDBeingRespondedTo = msg.MessageID
+        rsp.Status = MISSING_ATTRIBUTE
+        if hasattr(rsp, "ErrorComment"):
+            rsp.ErrorComment = comment[:64]
+        for name in ("AffectedSOPClassUID", "AffectedSOPInstanceUID"):
+            source = getattr(msg, name, None) or getattr(msg, name.replace("Affected", "Requested"), None)
+            if source is not None and hasattr(rsp, name):
+                setattr(rsp, name, source)
+        assoc.dimse.send_msg(rsp, context_id)
+
+    return serve_request
 
 
 def wait_serving_requests(assoc: Any, get_msg: Any, serve: Any) -> Any:

@@ -180,3 +180,14 @@ def test_request_arriving_while_an_event_waits_for_its_answer(tmp_path: Path, on
     finally:
         modality.close()
         server.stop()
+
+
+@pytest.mark.parametrize("on", [True, False], ids=["with", "without"])
+def test_incomplete_request(start: Start, on: bool) -> None:
+    """An N-DELETE without its Requested SOP Instance UID: 0120 with the fix, pynetdicom drops it silently."""
+    from tests.net.test_bad_commands import build, send_raw
+
+    server = start(skip=frozenset() if on else {fixes.INCOMPLETE_REQUESTS})
+    with PrintSCU(server.port) as scu:
+        rsp = send_raw(scu, build("N-DELETE", RequestedSOPInstanceUID=None), timeout=2)
+        assert (rsp.Status if rsp is not None else None) == (Status.MISSING_ATTRIBUTE if on else None)
