@@ -24,6 +24,7 @@ from printserver.spool.delivery import Delivery
 from printserver.spool.records import JobBook
 from printserver.spool.store import Spool
 from printserver.spool.worker import Dispatcher
+from printserver.status import Status
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class PrintServer:
             (evt.EVT_N_GET, h.on_n_get),
             (evt.EVT_N_ACTION, h.on_n_action),
             (evt.EVT_N_DELETE, h.on_n_delete),
+            (evt.EVT_N_EVENT_REPORT, self._on_n_event_report),
             (evt.EVT_DIMSE_SENT, self.print_jobs.on_sent),
             (evt.EVT_RELEASED, h.on_closed),
             (evt.EVT_ABORTED, h.on_closed),
@@ -114,6 +116,13 @@ class PrintServer:
         """A fresh acceptor, before its reactor runs: socket options, then the pynetdicom workarounds."""
         sockets.tune(event.assoc)
         fixes.install_acceptor(event.assoc, self.limits, self.skip_workarounds)
+
+    @staticmethod
+    def _on_n_event_report(event: Any) -> tuple[int, None]:
+        """An SCU's N-EVENT-REPORT: no print SOP class has the SCP receive events (pynetdicom answers 0110)."""
+        log.warning("N-EVENT-REPORT from %s answered 0x%04X: the print SCP receives no events",
+                    event.assoc.requestor.ae_title, Status.UNRECOGNIZED_OPERATION)
+        return Status.UNRECOGNIZED_OPERATION, None
 
     def _on_closed(self, event: Any) -> None:
         self.occupancy.leave(event.assoc)
