@@ -19,6 +19,11 @@ the SCU (scu/race_guard.py).
   Action/Event Type ID) is not a "valid request" to pynetdicom: it logs "Received unexpected ...
   service message" and never answers, so the modality waits out its timeout. It is answered with
   0120 Missing Attribute naming the element.
+- MALFORMED_COMMANDS: a request whose command element pydicom cannot decode (a US value of 3 bytes)
+  makes pynetdicom log "Received an invalid DIMSE message" and abort the association. When the
+  Message ID can still be read, the request is answered 0212 Mistyped Argument naming the element
+  instead, and the association goes on; without a Message ID no response can name what it answers,
+  so pynetdicom's A-ABORT stands.
 - DATA_SET_LIMIT: pynetdicom gathers a DIMSE data set in memory without limit; past the largest
   image this server's printers accept (plus slack) the association is aborted before memory runs out.
 - SERVE_WHILE_WAITING: a send_*() takes the next DIMSE message as its response; an SCU request
@@ -38,6 +43,7 @@ import contextlib
 import contextvars
 import logging
 import threading
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +56,9 @@ from pynetdicom._handlers import (
     standard_pdu_recv_handler,
     standard_pdu_sent_handler,
 )
+from pynetdicom.dimse_messages import _MSG_TO_PRIMITVE as _MSG_TO_PRIMITIVE
+from pynetdicom.dimse_messages import DIMSEMessage
+from pynetdicom.dimse_primitives import C_CANCEL
 from pynetdicom.service_class import ServiceClass
 from pynetdicom.service_class_n import PrintManagementServiceClass
 
@@ -59,12 +68,14 @@ STANDARD_HANDLERS = "standard-handlers"
 UNKNOWN_SOP_CLASS = "unknown-sop-class"
 LONG_UIDS = "long-uids"
 INCOMPLETE_REQUESTS = "incomplete-requests"
+MALFORMED_COMMANDS = "malformed-commands"
 DATA_SET_LIMIT = "data-set-limit"
 EXCHANGE_LOCK = "exchange-lock"
 SERVE_WHILE_WAITING = "serve-while-waiting"
-ALL = (STANDARD_HANDLERS, UNKNOWN_SOP_CLASS, LONG_UIDS, INCOMPLETE_REQUESTS, DATA_SET_LIMIT, EXCHANGE_LOCK,
-       SERVE_WHILE_WAITING)
-MISSING_ATTRIBUTE = 0x0120  # PS3.7 C.4.? "Missing Attribute" (status.Status.MISSING_ATTRIBUTE)
+ALL = (STANDARD_HANDLERS, UNKNOWN_SOP_CLASS, LONG_UIDS, INCOMPLETE_REQUESTS, MALFORMED_COMMANDS, DATA_SET_LIMIT,
+       EXCHANGE_LOCK, SERVE_WHILE_WAITING)
+MISSING_ATTRIBUTE = 0x0120  # PS3.7 Annex C "Missing Attribute" (status.Status.MISSING_ATTRIBUTE)
+MISTYPED_ARGUMENT = 0x0212  # PS3.7 Annex C "Mistyped Argument" (status.Status.MISTYPED_ARGUMENT)
 
 _STANDARD = ((evt.EVT_DIMSE_RECV, standard_dimse_recv_handler), (evt.EVT_DIMSE_SENT, standard_dimse_sent_handler),
              (evt.EVT_PDU_RECV, standard_pdu_recv_handler), (evt.EVT_PDU_SENT, standard_pdu_sent_handler))
@@ -184,6 +195,8 @@ def install_acceptor(assoc: Any, limits: Limits, skip: frozenset[str] = frozense
     if scope.unknown_sop_class or scope.long_uids:
         _install_shims()
     receive = assoc.dimse.receive_primitive
+    if MALFORMED_COMMANDS not in skip:
+        receive = _answer_malformed(assoc, receive)
     if DATA_SET_LIMIT not in skip:
         receive = _bound_data_sets(assoc, receive, limits.max_data_set_bytes)
     assoc.dimse.receive_primitive = _scoped(receive, scope)  # decoding a request: UI validation
@@ -206,22 +219,66 @@ def _answer_incomplete(assoc: Any, serve: Callable[[Any, int], None]) -> Callabl
             serve(msg, context_id)  # pynetdicom's way (a response taken by the reactor, a bad context: abort)
             return
         missing = [k for k in keywords if getattr(msg, k, None) is None]
-        kind = type(msg).__name__.replace("_", "-")
-        comment = f"command element {', '.join(missing)} missing"
-        log.warning("%s-RQ %d from %s: %s: answered 0x%04X", kind, msg.MessageID,
-                    getattr(assoc.requestor, "ae_title", "peer"), comment, MISSING_ATTRIBUTE)
-        rsp = type(msg)()
-        rsp.MessageIDBeingRespondedTo = msg.MessageID
-        rsp.Status = MISSING_ATTRIBUTE
-        if hasattr(rsp, "ErrorComment"):
-            rsp.ErrorComment = comment[:64]
-        for name in ("AffectedSOPClassUID", "AffectedSOPInstanceUID"):
-            source = getattr(msg, name, None) or getattr(msg, name.replace("Affected", "Requested"), None)
-            if source is not None and hasattr(rsp, name):
-                setattr(rsp, name, source)
-        assoc.dimse.send_msg(rsp, context_id)
+        _refuse(assoc, msg, context_id, MISSING_ATTRIBUTE, f"command element {', '.join(missing)} missing")
 
     return serve_request
+
+
+def _refuse(assoc: Any, msg: Any, context_id: int, status: int, comment: str) -> None:
+    """Answer the request primitive `msg` with a failure `status` and Error Comment, then go on."""
+    kind = type(msg).__name__.replace("_", "-")
+    log.warning("%s-RQ %d from %s: %s: answered 0x%04X", kind, msg.MessageID,
+                getattr(assoc.requestor, "ae_title", "peer"), comment, status)
+    rsp = type(msg)()
+    rsp.MessageIDBeingRespondedTo = msg.MessageID
+    rsp.Status = status
+    if hasattr(rsp, "ErrorComment"):
+        rsp.ErrorComment = comment[:64]
+    for name in ("AffectedSOPClassUID", "AffectedSOPInstanceUID"):
+        source = getattr(msg, name, None) or getattr(msg, name.replace("Affected", "Requested"), None)
+        if source is not None and hasattr(rsp, name):
+            with contextlib.suppress(ValueError, TypeError):
+                setattr(rsp, name, source)
+    assoc.dimse.send_msg(rsp, context_id)
+
+
+def _answer_malformed(assoc: Any, receive: Callable[[Any], None]) -> Callable[[Any], None]:
+    """receive_primitive whose next DIMSE message, if its command cannot become a primitive, is answered
+    0212 instead of aborting. The hook is an instance attribute of the message being gathered: pynetdicom
+    changes the message's class once it knows the command, and instance attributes survive that."""
+    dimse = assoc.dimse
+
+    def to_primitive(message: Any) -> Any:
+        try:
+            return type(message).message_to_primitive(message)
+        except Exception as exc:
+            name = type(message).__name__
+            cs = message.command_set
+            try:
+                msg_id = int(cs.MessageID)
+            except Exception:  # no Message ID to answer: pynetdicom's A-ABORT stands
+                raise exc from None
+            if not name.endswith("_RQ"):
+                raise
+            primitive = _MSG_TO_PRIMITIVE[name[:-3]]()
+            primitive.MessageID = msg_id
+            for keyword in ("AffectedSOPClassUID", "RequestedSOPClassUID"):
+                with contextlib.suppress(Exception):
+                    setattr(primitive, keyword, cs.get(keyword))
+            bad = " ".join(str(exc).split())[:40]
+            _refuse(assoc, primitive, int(message.context_id), MISTYPED_ARGUMENT, f"command not decodable: {bad}")
+            cancel = C_CANCEL()  # something harmless for pynetdicom to file away: nobody waits on it
+            cancel.MessageIDBeingRespondedTo = msg_id
+            return cancel
+
+    def receive_primitive(primitive: Any) -> None:
+        if dimse.message is None:
+            message = DIMSEMessage()
+            message.message_to_primitive = types.MethodType(to_primitive, message)
+            dimse.message = message
+        receive(primitive)
+
+    return receive_primitive
 
 
 def wait_serving_requests(assoc: Any, get_msg: Any, serve: Any) -> Any:

@@ -115,3 +115,40 @@ def test_other_missing_command_elements_get_a_failure_status(scp, op: str, eleme
 
 def test_the_meta_context_is_what_these_requests_use() -> None:
     assert META == uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META  # the first context PrintSCU proposes
+
+
+def send_malformed_action(scu: PrintSCU, timeout: float = 5) -> Any:
+    """An N-ACTION whose Action Type ID has 3 bytes (US wants 2 per value); the response primitive or None."""
+    import struct
+
+    from pynetdicom.pdu_primitives import P_DATA
+
+    good = Dataset()
+    good.RequestedSOPClassUID = uids.BASIC_FILM_BOX
+    good.CommandField = 0x0130
+    good.MessageID = 9
+    good.CommandDataSetType = 0x0101
+    good.RequestedSOPInstanceUID = "1.2.3.4"
+    body = encode(good, True, True) + struct.pack("<HHI", 0x0000, 0x1008, 3) + b"\x01\x00\x02"
+    command = struct.pack("<HHII", 0x0000, 0x0000, 4, len(body)) + body  # (0000,0000) group length first
+    pdata = P_DATA()
+    pdata.presentation_data_value_list = [[scu.assoc.accepted_contexts[0].context_id, b"\x03" + command]]
+    assoc = scu.assoc
+    assoc.dimse_timeout = timeout
+    assoc._reactor_checkpoint.clear()
+    while not assoc._is_paused:
+        time.sleep(0.0001)
+    try:
+        with scu._guard.waiting():
+            assoc.dul.send_pdu(pdata)  # one PDV: a command, last fragment
+            return assoc.dimse.get_msg(block=True)[1]
+    finally:
+        assoc._reactor_checkpoint.set()
+
+
+def test_a_command_element_that_cannot_be_decoded_gets_0212(scp) -> None:
+    with PrintSCU(scp.port) as scu:
+        rsp = send_malformed_action(scu)
+        assert rsp is not None and rsp.Status == Status.MISTYPED_ARGUMENT and rsp.MessageIDBeingRespondedTo == 9
+        assert "not decodable" in str(rsp.ErrorComment)
+        assert scu.assoc.is_established and scu.n_get([0x21100010])[0].Status == Status.SUCCESS

@@ -68,7 +68,8 @@ def test_unknown_sop_class(start: Start, on: bool) -> None:
 
 @pytest.mark.parametrize("on", [True, False], ids=["with", "without"])
 def test_long_uid(start: Start, on: bool) -> None:
-    server = start(skip=frozenset() if on else {fixes.LONG_UIDS})
+    # without: MALFORMED_COMMANDS would answer the undecodable command 0212; pynetdicom alone aborts
+    server = start(skip=frozenset() if on else {fixes.LONG_UIDS, fixes.MALFORMED_COMMANDS})
     with PrintSCU(server.port) as scu:
         got = answer(scu, scu.n_create(None, uids.BASIC_FILM_SESSION, "1." + "2" * 70))
     assert got == (Status.INVALID_OBJECT_INSTANCE if on else None)
@@ -191,3 +192,15 @@ def test_incomplete_request(start: Start, on: bool) -> None:
     with PrintSCU(server.port) as scu:
         rsp = send_raw(scu, build("N-DELETE", RequestedSOPInstanceUID=None), timeout=2)
         assert (rsp.Status if rsp is not None else None) == (Status.MISSING_ATTRIBUTE if on else None)
+
+
+@pytest.mark.parametrize("on", [True, False], ids=["with", "without"])
+def test_malformed_command(start: Start, on: bool) -> None:
+    """A command element pydicom cannot decode: 0212 with the fix, pynetdicom's A-ABORT without."""
+    from tests.net.test_bad_commands import send_malformed_action
+
+    server = start(skip=frozenset() if on else {fixes.MALFORMED_COMMANDS})
+    with PrintSCU(server.port) as scu:
+        rsp = send_malformed_action(scu, timeout=3)
+        assert (rsp.Status if rsp is not None else None) == (Status.MISTYPED_ARGUMENT if on else None)
+        assert gone(scu.assoc, 0.3 if on else 3) is not on
