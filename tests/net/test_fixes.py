@@ -173,6 +173,7 @@ def test_request_arriving_while_an_event_waits_for_its_answer(tmp_path: Path, on
         assert modality.handler_started.wait(5)
         if on:
             assert modality.printer_status() == "FAILURE"
+            assert modality.wait_events(1) == [(3, "PRINTER DOWN")]  # answered before we release
             assert modality.assoc.is_established
         else:  # the server's event takes the N-GET-RQ for its response: "invalid response", A-ABORT
             with pytest.raises(AttributeError):
