@@ -1,4 +1,6 @@
-"""`printserver jobs [--spool DIR] [list | retry ID | cancel ID]`: the print jobs in a spool and their state.
+"""`printserver jobs [--spool DIR] [list | show ID | retry ID | cancel ID]`: the print jobs in a spool and their state.
+
+`show` prints one job's record, timeline and the transcript of the association that produced it.
 
 Listing only reads the job records. retry and cancel change the spool: with no server running the
 command does it itself (holding the spool lock); while a server owns the spool, it asks that server
@@ -20,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--spool", default="spool", help="spool folder (default ./spool)")
     p.add_argument("--timeout", type=float, default=30.0,
                    help="seconds to wait for a running server's answer to retry/cancel (default 30)")
-    p.add_argument("action", nargs="?", default="list", choices=["list", "retry", "cancel"])
+    p.add_argument("action", nargs="?", default="list", choices=["list", "show", "retry", "cancel"])
     p.add_argument("job", nargs="?", help="job ID (the job file name without .job, or a unique prefix)")
     p.set_defaults(func=run)
 
@@ -41,6 +43,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.job:
         raise SpoolError(f"jobs {args.action}: name the job ID")
+    if args.action == "show":
+        from printserver.views.show import show_job
+
+        print(show_job(spool.root, args.job))
+        return 0
     try:
         spool.open()
     except SpoolError:  # a server owns the spool: it carries the request out

@@ -26,6 +26,7 @@ from printserver.render.tone import output_model
 from printserver.spool.delivery import Delivery
 from printserver.spool.records import DONE, FAILURE, PRINTING, JobBook
 from printserver.spool.store import Spool
+from printserver.views.previews import write_previews_safely
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def process_job(job_path: str) -> list[str]:
     """Compose every film of a spooled job and write its outputs. Runs in a worker process."""
     job, outputs = Spool.load(Path(job_path))
     pages = [FilmPage(compose_film(film), film.width_mm, film.height_mm) for film in job.films]
+    write_previews_safely(Path(job_path), job, [page.raster for page in pages])  # the console's PNGs
     written = []
     if "pdf_dir" in outputs:
         path = film_pdf_path(Path(outputs["pdf_dir"]), job.created, job.calling_ae,
