@@ -123,9 +123,10 @@ def _implicit_vr(tag: int) -> str:
     if tag & 0xFFFF == 0:
         return "UL"  # group length
     try:
-        return dictionary_VR(tag).split(" or ")[0]
+        vrs = dictionary_VR(tag).split(" or ")
     except KeyError:
         return "UN"
+    return "OW" if "OW" in vrs else vrs[0]  # implicit VR little endian: Pixel Data, LUT Data are OW
 
 
 def _display(tag: int, vr: str, value: memoryview, e: str) -> str:

@@ -23,11 +23,13 @@ from typing import Any
 from printserver.config import PrinterProfile, ServerConfig
 from printserver.views.previews import console_dir, preview_dir, private_dir
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RECORD_SUFFIX = ".state.json"
 FOLDERS = (("queued", "jobs"), ("failed", "failed"), ("done", "done"))
-#: A job's state in the console's words (record stage), in lifecycle order.
-STATES = ("queued", "rendering", "delivering", "retrying", "printed", "failed", "canceled")
+#: A job's state, in lifecycle order (spool/lifecycle.py's JobState once it lands; older records' `stage`
+#: values map onto it through LEGACY_STAGES).
+STATES = ("queued", "rendering", "rendered", "delivering", "done", "failed", "canceled")
+LEGACY_STAGES = {"printed": "done", "retrying": "delivering", "printing": "delivering"}
 REFRESH_SECONDS = 0.5  # at most one scan per this many seconds, however many pages poll
 
 _SCHEMA = """
@@ -63,39 +65,74 @@ class JobPage:
     version: int
 
 
+def job_state(record: dict[str, Any]) -> str:
+    state = str(record.get("state") or record.get("stage") or "queued")
+    return LEGACY_STAGES.get(state, state)
+
+
 def output_states(record: dict[str, Any], location: str, profile: PrinterProfile | None) -> list[dict[str, str]]:
-    """Each configured output and where the job stands with it (derived from today's record)."""
+    """Each output of the job and where the job stands with it."""
+    if isinstance(record.get("outputs"), dict):  # the lifecycle's per-output records
+        out = []
+        for name, o in record["outputs"].items():
+            memo = o.get("memo") or {}
+            detail = " ".join(str(x) for x in (o.get("info", ""), o.get("reason", ""),
+                                                Path(str(memo["path"])).name if "path" in memo else "",
+                                                f"job {memo['job_id']}" if "job_id" in memo else "") if x)
+            out.append({"output": str(o.get("kind") or name).upper(), "state": str(o.get("state", "")),
+                        "detail": detail})
+        return out
+    return _legacy_output_states(record, profile)
+
+
+def _legacy_output_states(record: dict[str, Any], profile: PrinterProfile | None) -> list[dict[str, str]]:
+    """Per-output states derived from a record that has only a job-wide `stage` (before the lifecycle)."""
     stage = record.get("stage", "")
     written = [p for p in record.get("outputs_written", []) if not p.endswith(".film.pdf")]
     has_pdf = bool(profile.pdf_dir) if profile else bool(written) or not record.get("cups_job_id")
     has_cups = bool(profile.cups_queue) if profile else record.get("cups_job_id") is not None
     out = []
     if has_pdf:
-        state = "written" if written else ("failed" if stage == "failed" else
-                                           "canceled" if stage == "canceled" else "waiting")
+        state = "done" if written else ("failed" if stage == "failed" else
+                                        "canceled" if stage == "canceled" else "queued")
         out.append({"output": "PDF", "state": state, "detail": ", ".join(Path(p).name for p in written)})
     if has_cups:
-        state = {"printed": "printed", "delivering": "sending", "retrying": "retrying", "failed": "failed",
-                 "canceled": "canceled"}.get(stage, "waiting")
+        state = {"printed": "done", "delivering": "sent", "retrying": "retrying", "failed": "failed",
+                 "canceled": "canceled"}.get(stage, "queued")
         job = record.get("cups_job_id")
         out.append({"output": "CUPS", "state": state,
                     "detail": (profile.cups_queue if profile else "") + (f" job {job}" if job else "")})
     return out
 
 
+def pdf_paths(record: dict[str, Any]) -> list[str]:
+    """The PDF films the job's outputs wrote (to open or download in the console)."""
+    if isinstance(record.get("outputs"), dict):
+        paths = [str((o.get("memo") or {}).get("path", "")) for o in record["outputs"].values()]
+        return [p for p in paths if p.endswith(".pdf")]
+    return [p for p in record.get("outputs_written", []) if not p.endswith(".film.pdf")]
+
+
 def timeline(record: dict[str, Any]) -> list[dict[str, str]]:
-    """Accepted, then each noted step (rendered, delivered, retries with reasons, canceled, ...)."""
-    accepted = str(record.get("created", ""))[:19].replace("T", " ")
-    events = [{"time": accepted, "what": f"accepted from {record.get('originator', '?')} "
-               f"for {record.get('printer', '?')}: {record.get('films', 0)} film(s) x {record.get('copies', 1)}"}]
-    for note in record.get("history", []):
-        when, _, what = note.partition(" ")
-        if len(when) == 10 and what[:8].count(":") == 2:  # "YYYY-MM-DD HH:MM:SS note"
-            clock, _, what = what.partition(" ")
-            events.append({"time": f"{when} {clock}", "what": what})
-        else:
-            events.append({"time": "", "what": note})
-    events.append({"time": "now", "what": f"{record.get('stage', '?')}: Execution Status "
+    """Accepted, rendered, each output's changes, retries with reasons, the end."""
+    if isinstance(record.get("timeline"), list) and record["timeline"]:  # the lifecycle's own timeline
+        events = []
+        for e in record["timeline"]:
+            what = f"{e.get('event', '')}{' (' + e['output'] + ')' if e.get('output') else ''}"
+            events.append({"time": str(e.get("at", ""))[:19].replace("T", " "),
+                           "what": f"{what}: {e['detail']}" if e.get("detail") else what})
+    else:
+        accepted = str(record.get("created", ""))[:19].replace("T", " ")
+        events = [{"time": accepted, "what": f"accepted from {record.get('originator', '?')} "
+                   f"for {record.get('printer', '?')}: {record.get('films', 0)} film(s) x {record.get('copies', 1)}"}]
+        for note in record.get("history", []):
+            when, _, what = note.partition(" ")
+            if len(when) == 10 and what[:8].count(":") == 2:  # "YYYY-MM-DD HH:MM:SS note"
+                clock, _, what = what.partition(" ")
+                events.append({"time": f"{when} {clock}", "what": what})
+            else:
+                events.append({"time": "", "what": note})
+    events.append({"time": "now", "what": f"{job_state(record)}: Execution Status "
                    f"{record.get('execution_status', '?')} / {record.get('execution_status_info', '?')}"})
     return events
 
@@ -218,7 +255,7 @@ class JobIndex:
              record.get("printer_name", ""), record.get("originator", ""), int(record.get("films", 0)),
              int(record.get("copies", 1)), ", ".join(sizes), ", ".join(layouts), first.get("orientation", ""),
              record.get("film_session_label", ""), record.get("execution_status", ""),
-             record.get("execution_status_info", ""), record.get("stage", ""), location, mtime,
+             record.get("execution_status_info", ""), job_state(record), location, mtime,
              json.dumps(record)))
         self._known[job_id] = (location, mtime)
 
@@ -231,12 +268,13 @@ class JobIndex:
         (job_id, job_uid, created, _day, printer, printer_name, calling_ae, films, copies, film_size, layout,
          orientation, label, status, status_info, stage, location, _mtime, record_json) = r
         record = json.loads(record_json)
+        steps = timeline(record)
         return {"id": job_id, "job_uid": job_uid, "created": created, "printer": printer,
                 "printer_name": printer_name, "calling_ae": calling_ae, "films": films, "copies": copies,
                 "film_size": film_size, "layout": layout, "orientation": orientation, "label": label,
                 "status": status, "status_info": status_info, "state": stage, "location": location,
                 "outputs": output_states(record, location, self._profile(printer)),
-                "last_note": (record.get("history") or [""])[-1]}
+                "last_note": steps[-2]["what"] if len(steps) > 1 else ""}
 
     def list(self, f: JobFilter) -> JobPage:
         self.refresh()
@@ -284,7 +322,7 @@ class JobIndex:
         job["record"] = record
         job["films_detail"] = read_films(self.root, job_id, folder / f"{job_id}.job")
         job["timeline"] = timeline(record)
-        job["pdfs"] = [p for p in record.get("outputs_written", []) if not p.endswith(".film.pdf")]
+        job["pdfs"] = pdf_paths(record)
         previews = preview_dir(self.root, job_id)
         job["previews"] = sorted(int(p.stem.split("-")[1]) for p in previews.glob("thumb-*.png")) \
             if previews.is_dir() else []
@@ -304,7 +342,7 @@ class JobIndex:
                 c = out.setdefault(printer, {})
                 if stage in ("failed", "canceled"):
                     c["failed"] = c.get("failed", 0) + n
-                elif stage != "printed":
+                elif stage != "done":
                     c["waiting"] = c.get("waiting", 0) + n
             return out
 

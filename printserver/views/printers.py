@@ -46,7 +46,8 @@ def printer_views(config: ServerConfig, cache: health.HealthCache | None,
         status, info, why = (cache.get(p) if cache is not None else health.check(p))
         ds, _ = printer_attributes(replace(p, printer_status=status, printer_status_info=info), ())
         n_get = {elem.keyword: str(elem.value) for elem in ds}
-        views.append({"ae_title": p.ae_title, "n_get": n_get, "why": why, "outputs": output_health(p),
+        views.append({"ae_title": p.ae_title, "n_get": n_get, "why": "" if status == "NORMAL" else why,
+                      "outputs": output_health(p),
                       "counters": {"films_today": 0, "jobs_today": 0, "failed": 0, "waiting": 0,
                                    **counters.get(p.ae_title, {})},
                       "profile": profile_summary(p)})

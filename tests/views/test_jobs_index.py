@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from printserver import config
-from printserver.views.jobs import JobFilter, JobIndex, output_states, timeline
+from printserver.views.jobs import JobFilter, JobIndex, job_state, output_states, pdf_paths, timeline
 from tests.views.records import put_record
 
 
@@ -37,7 +37,7 @@ def test_sees_state_changes_moves_and_removals(tmp_path: Path) -> None:
     queued = put_record(tmp_path, "a", where="queued", stage="queued", status="PENDING")
     put_record(tmp_path, "b")
     idx = index(tmp_path)
-    assert {j["id"]: j["state"] for j in idx.list(JobFilter()).jobs} == {"a": "queued", "b": "printed"}
+    assert {j["id"]: j["state"] for j in idx.list(JobFilter()).jobs} == {"a": "queued", "b": "done"}
     version = idx.version
     (tmp_path / "failed").mkdir()
     os.replace(queued, tmp_path / "failed" / queued.name)  # what spool.fail does
@@ -68,14 +68,32 @@ def test_index_file_lost_or_damaged_is_rebuilt_from_records(tmp_path: Path) -> N
     again.close()
 
 
-def test_output_states_per_output() -> None:
+def test_output_states_from_a_record_with_a_stage_only() -> None:
     profile = config.PrinterProfile(pdf_dir="films", cups_queue="film")
     record = {"stage": "retrying", "outputs_written": ["/f/x.pdf"], "cups_job_id": 7}
     assert output_states(record, "queued", profile) == [
-        {"output": "PDF", "state": "written", "detail": "x.pdf"},
+        {"output": "PDF", "state": "done", "detail": "x.pdf"},
         {"output": "CUPS", "state": "retrying", "detail": "film job 7"}]
     failed = output_states({"stage": "failed", "outputs_written": []}, "failed", config.PrinterProfile())
     assert failed == [{"output": "PDF", "state": "failed", "detail": ""}]
+    assert job_state(record) == "delivering" and job_state({"stage": "printed"}) == "done"
+
+
+def test_output_states_pdfs_and_timeline_from_per_output_records() -> None:
+    """The shape of the job lifecycle's records (state per output, a timeline of events)."""
+    record = {"state": "delivering", "execution_status": "PRINTING", "execution_status_info": "NORMAL",
+              "outputs": {"pdf": {"kind": "pdf", "state": "done", "info": "NORMAL", "memo": {"path": "/f/a.pdf"}},
+                          "cups": {"kind": "cups", "state": "retrying", "info": "PRINTER OFFLINE",
+                                   "reason": "cupsd unreachable", "memo": {"job_id": 9}}},
+              "timeline": [{"at": "2026-11-30T10:00:00+00:00", "event": "accepted", "output": "", "detail": "1 film"},
+                           {"at": "2026-11-30T10:00:02+00:00", "event": "retrying", "output": "cups",
+                            "detail": "cupsd unreachable"}]}
+    assert output_states(record, "queued", None) == [
+        {"output": "PDF", "state": "done", "detail": "NORMAL a.pdf"},
+        {"output": "CUPS", "state": "retrying", "detail": "PRINTER OFFLINE cupsd unreachable job 9"}]
+    assert pdf_paths(record) == ["/f/a.pdf"]
+    assert [e["what"] for e in timeline(record)] == ["accepted: 1 film", "retrying (cups): cupsd unreachable",
+                                                     "delivering: Execution Status PRINTING / NORMAL"]
 
 
 def test_timeline_reads_the_records_history() -> None:

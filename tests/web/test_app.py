@@ -65,7 +65,7 @@ def test_jobs_api_lists_newest_first_and_filters(spool: Path) -> None:
         data = c.get("/api/jobs").json()
         assert [j["id"] for j in data["jobs"]] == ["0002-failed", "0001-done"]
         assert data["jobs"][1]["film_size"] == "14INX17IN"  # from the previews' films.json: the job file is gone
-        assert data["jobs"][1]["outputs"] == [{"output": "PDF", "state": "written", "detail": "f.pdf"}]
+        assert data["jobs"][1]["outputs"] == [{"output": "PDF", "state": "done", "detail": "f.pdf"}]
         assert [j["id"] for j in c.get("/api/jobs?calling_ae=MR2").json()["jobs"]] == ["0002-failed"]
         assert c.get(f"/api/jobs?since={data['version']}").json() == {"unchanged": True, "version": data["version"]}
 
