@@ -41,7 +41,7 @@ class GrayscaleImage:
 
 def _require(item: Dataset, keyword: str, where: str) -> object:
     if keyword not in item:
-        raise PrintError(Status.MISSING_ATTRIBUTE, f"required attribute {keyword} is missing", _tag(keyword),
+        raise PrintError(Status.MISSING_ATTRIBUTE, f"{keyword} is required and missing", _tag(keyword),
                          context=where)
     value = item[keyword].value
     if value is None or value == "" or value == b"":
@@ -99,7 +99,7 @@ def pixel_bytes(item: Dataset, needed: int, where: str, *, little_endian: bool, 
     """Pixel Data of exactly `needed` bytes (plus one pad byte) as uint8, OW byte pairs unswapped on a
     big endian wire (there OW is a stream of 16-bit words)."""
     if "PixelData" not in item:
-        raise PrintError(Status.MISSING_ATTRIBUTE, "required attribute PixelData is missing",
+        raise PrintError(Status.MISSING_ATTRIBUTE, "PixelData is required and missing",
                          _tag("PixelData"), context=where)
     elem = item["PixelData"]
     data = elem.value or b""
