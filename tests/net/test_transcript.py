@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from printserver.views.show import show_job
+from printserver.cli import main
 from printserver.views.transcripts import TranscriptStore, findings
 from tests.conftest import make_server
 from tests.printscu import PrintSCU, print_film
@@ -24,7 +24,7 @@ def wait_for(predicate: object, timeout: float = 20) -> None:
     raise TimeoutError("condition not met")
 
 
-def test_a_printed_film_has_its_conversation_with_it(tmp_path: Path) -> None:
+def test_a_printed_film_has_its_conversation_with_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server = make_server(tmp_path)
     server.start()
     try:
@@ -55,7 +55,10 @@ def test_a_printed_film_has_its_conversation_with_it(tmp_path: Path) -> None:
     assert ["PixelData", f"pixel data, {64 * 64 * 2} bytes (not shown)"] in [[r[2], r[4]] for r in image_box["data"]]
     assert all(m.get("status", 0) == 0 for m in t["messages"])
     assert findings(t) == []
-    text = show_job(tmp_path / "spool", next((tmp_path / "spool" / "done").glob("*")).name[:10])
+    job_id = next((tmp_path / "spool" / "done").glob("*.state.json")).name.removesuffix(".state.json")
+    assert main(["jobs", "--spool", str(tmp_path / "spool"), "show", job_id]) == 0
+    text = capsys.readouterr().out
+    assert f"job {job_id} (done)" in text and "transcript:" in text
     assert "-> N-CREATE-RSP           Basic Film Box SOP Class  status 0x0000 Success" in text
     assert "ImageDisplayFormat ST STANDARD\\1,1" in text
 

@@ -34,7 +34,7 @@ def test_newest_first_with_filters_and_pages(tmp_path: Path) -> None:
 
 
 def test_sees_state_changes_moves_and_removals(tmp_path: Path) -> None:
-    queued = put_record(tmp_path, "a", where="queued", stage="queued", status="PENDING")
+    queued = put_record(tmp_path, "a", where="queued", state="queued", status="PENDING")
     put_record(tmp_path, "b")
     idx = index(tmp_path)
     assert {j["id"]: j["state"] for j in idx.list(JobFilter()).jobs} == {"a": "queued", "b": "done"}
@@ -43,7 +43,7 @@ def test_sees_state_changes_moves_and_removals(tmp_path: Path) -> None:
     os.replace(queued, tmp_path / "failed" / queued.name)  # what spool.fail does
     moved = tmp_path / "failed" / queued.name
     data = json.loads(moved.read_text())
-    data.update(stage="failed", execution_status="FAILURE")
+    data.update(state="failed", execution_status="FAILURE")
     moved.write_text(json.dumps(data))
     (tmp_path / "done" / "b.state.json").unlink()
     assert idx.refresh(force=True) == 2
@@ -107,7 +107,7 @@ def test_timeline_reads_the_records_history() -> None:
 
 
 def test_film_size_and_layout_from_the_job_header_then_kept(tmp_path: Path) -> None:
-    put_record(tmp_path, "a", where="queued", stage="queued")
+    put_record(tmp_path, "a", where="queued", state="queued")
     header = json.dumps({"films": [{"film_number": 1, "attributes": {"FilmSizeID": "8INX10IN",
                                                                      "ImageDisplayFormat": "STANDARD\\2,2"}}]})
     (tmp_path / "jobs" / "a.job").write_bytes(b"PSJOB1\n" + len(header).to_bytes(8, "big") + header.encode())
@@ -124,8 +124,8 @@ def test_film_size_and_layout_from_the_job_header_then_kept(tmp_path: Path) -> N
 
 def test_counters_per_printer(tmp_path: Path) -> None:
     put_record(tmp_path, "a", created="2026-11-30T09:00:00+00:00", films=2, copies=2)
-    put_record(tmp_path, "b", created="2026-11-30T09:30:00+00:00", where="failed", stage="failed")
+    put_record(tmp_path, "b", created="2026-11-30T09:30:00+00:00", where="failed", state="failed")
     put_record(tmp_path, "c", created="2026-11-29T09:30:00+00:00")
-    put_record(tmp_path, "d", created="2026-11-30T11:00:00+00:00", where="queued", stage="queued")
+    put_record(tmp_path, "d", created="2026-11-30T11:00:00+00:00", where="queued", state="queued")
     counters = index(tmp_path).counters("2026-11-30")["PRINTSCP"]
     assert counters == {"films_today": 6, "jobs_today": 3, "failed": 1, "waiting": 1}

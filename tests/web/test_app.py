@@ -7,6 +7,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,9 +38,9 @@ class FakeJob:
 @pytest.fixture
 def spool(tmp_path: Path) -> Path:
     spool = tmp_path / "spool"
-    done = put_record(spool, "0001-done", calling="CT1", outputs_written=[str(tmp_path / "f.pdf")])
+    done = put_record(spool, "0001-done", calling="CT1", pdf=str(tmp_path / "f.pdf"))
     (tmp_path / "f.pdf").write_bytes(b"%PDF-1.5 test\n")
-    put_record(spool, "0002-failed", where="failed", stage="failed", status="FAILURE", calling="MR2",
+    put_record(spool, "0002-failed", where="failed", state="failed", status="FAILURE", calling="MR2",
                created="2026-11-30T11:00:00+00:00")
     raster = np.tile(np.linspace(0, 65535, 400, dtype=np.uint16), (500, 1))
     write_previews(spool / "done" / "0001-done.job", FakeJob(), [raster])
@@ -50,13 +51,14 @@ def spool(tmp_path: Path) -> Path:
     return spool
 
 
-def client(spool: Path, token: str = "", calls: list[tuple[str, str]] | None = None) -> TestClient:
+def client(spool: Path, token: str = "", calls: list[tuple[str, str]] | None = None,
+           cfg: config.ServerConfig | None = None) -> TestClient:
     def admin(action: str, job: str) -> tuple[bool, str]:
         if calls is not None:
             calls.append((action, job))
         return (job == "0002-failed", f"{job}: queued again" if job == "0002-failed" else f"job {job}: no match")
 
-    state = ConsoleState(spool, config.load(None), Auth(token), admin)
+    state = ConsoleState(spool, cfg or config.load(None), Auth(token), admin)
     return TestClient(create_app(state), base_url="http://127.0.0.1:8080")
 
 
@@ -65,7 +67,7 @@ def test_jobs_api_lists_newest_first_and_filters(spool: Path) -> None:
         data = c.get("/api/jobs").json()
         assert [j["id"] for j in data["jobs"]] == ["0002-failed", "0001-done"]
         assert data["jobs"][1]["film_size"] == "14INX17IN"  # from the previews' films.json: the job file is gone
-        assert data["jobs"][1]["outputs"] == [{"output": "PDF", "state": "done", "detail": "f.pdf"}]
+        assert data["jobs"][1]["outputs"] == [{"output": "PDF", "state": "done", "detail": "NORMAL f.pdf"}]
         assert [j["id"] for j in c.get("/api/jobs?calling_ae=MR2").json()["jobs"]] == ["0002-failed"]
         assert c.get(f"/api/jobs?since={data['version']}").json() == {"unchanged": True, "version": data["version"]}
 
@@ -97,10 +99,21 @@ def test_transcripts_acceptance_printers_pages(spool: Path) -> None:
         md = c.get("/acceptance/CT1/report.md")
         assert md.headers["content-disposition"] == 'attachment; filename="acceptance-CT1.md"'
         assert md.text.startswith("# Modality acceptance report: CT1")
-        printers = c.get("/api/printers").json()
-        assert printers[0]["ae_title"] == "PRINTSCP"
-        assert printers[0]["n_get"]["PrinterStatus"] in ("NORMAL", "WARNING", "FAILURE")
-        assert printers[0]["outputs"][0]["output"] == "PDF"
+
+
+
+def test_printers_show_the_n_get_status_and_the_unwell_output_with_its_reason(spool: Path, tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("x")
+    base = config.load(None)
+    cfg = replace(base, printers=(replace(base.printers[0], pdf_dir=str(tmp_path / "not-a-folder" / "films")),))
+    with client(spool, cfg=cfg) as c:
+        (printer,) = c.get("/api/printers").json()
+        assert printer["ae_title"] == "PRINTSCP"
+        assert (printer["n_get"]["PrinterStatus"], printer["n_get"]["PrinterStatusInfo"]) == ("FAILURE", "PRINTER DOWN")
+        (output,) = printer["outputs"]
+        assert output["output"] == "pdf" and output["status"] == "FAILURE" and "not-a-folder" in output["why"]
+        assert printer["counters"]["films_today"] >= 0
+        assert "PRINTER DOWN" in c.get("/printers").text
 
 
 def test_actions_need_the_csrf_token_and_are_audited(spool: Path) -> None:
