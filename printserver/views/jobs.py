@@ -5,8 +5,8 @@ this module keeps an index of it in SQLite (<spool>/console/index.sqlite) so a p
 one indexed query, not 10,000 file reads. `refresh()` brings the index up to date by comparing each
 record file's mtime with what it indexed (one `scandir` per folder), so jobs changed by any process
 (the server, `printserver jobs retry` from a shell) appear; a lost or damaged index is rebuilt from the
-records. Everything that knows the shape of a job record is in this module: when the job lifecycle
-changes (per-output states, a timeline of its own), this is the one place the console adapts.
+records. Everything that knows the shape of a job record (spool/records.py: state, per-output states, the
+timeline; docs/house-jobs.md) is in this module: the one place the console adapts when it changes.
 """
 
 from __future__ import annotations
@@ -16,31 +16,31 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from printserver.config import PrinterProfile, ServerConfig
+from printserver.config import ServerConfig
+from printserver.spool.lifecycle import JobState
+from printserver.spool.records import JobRecord
 from printserver.views.previews import console_dir, preview_dir, private_dir
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 RECORD_SUFFIX = ".state.json"
 FOLDERS = (("queued", "jobs"), ("failed", "failed"), ("done", "done"))
-#: A job's state, in lifecycle order (spool/lifecycle.py's JobState once it lands; older records' `stage`
-#: values map onto it through LEGACY_STAGES).
-STATES = ("queued", "rendering", "rendered", "delivering", "done", "failed", "canceled")
-LEGACY_STAGES = {"printed": "done", "retrying": "delivering", "printing": "delivering"}
+#: A job's states, in lifecycle order (the filter offers them).
+STATES = tuple(s.value for s in JobState)
 REFRESH_SECONDS = 0.5  # at most one scan per this many seconds, however many pages poll
 
 _SCHEMA = """
 CREATE TABLE jobs (
   id TEXT PRIMARY KEY, job_uid TEXT, created TEXT, day TEXT, printer TEXT, printer_name TEXT, calling_ae TEXT,
   films INTEGER, copies INTEGER, film_size TEXT, layout TEXT, orientation TEXT, label TEXT,
-  status TEXT, status_info TEXT, stage TEXT, location TEXT, mtime INTEGER, record TEXT);
+  status TEXT, status_info TEXT, state TEXT, location TEXT, mtime INTEGER, record TEXT);
 CREATE INDEX jobs_created ON jobs(created DESC);
 CREATE INDEX jobs_printer ON jobs(printer, created DESC);
 CREATE INDEX jobs_calling ON jobs(calling_ae, created DESC);
-CREATE INDEX jobs_stage ON jobs(stage, created DESC);
+CREATE INDEX jobs_state ON jobs(state, created DESC);
 CREATE INDEX jobs_uid ON jobs(job_uid);
 """
 
@@ -65,74 +65,37 @@ class JobPage:
     version: int
 
 
-def job_state(record: dict[str, Any]) -> str:
-    state = str(record.get("state") or record.get("stage") or "queued")
-    return LEGACY_STAGES.get(state, state)
+def read_job_record(text: str) -> dict[str, Any]:
+    """A record file's JSON in today's shape (spool/records.py translates records written before the lifecycle)."""
+    return asdict(JobRecord.from_json(json.loads(text)))
 
 
-def output_states(record: dict[str, Any], location: str, profile: PrinterProfile | None) -> list[dict[str, str]]:
-    """Each output of the job and where the job stands with it."""
-    if isinstance(record.get("outputs"), dict):  # the lifecycle's per-output records
-        out = []
-        for name, o in record["outputs"].items():
-            memo = o.get("memo") or {}
-            detail = " ".join(str(x) for x in (o.get("info", ""), o.get("reason", ""),
-                                                Path(str(memo["path"])).name if "path" in memo else "",
-                                                f"job {memo['job_id']}" if "job_id" in memo else "") if x)
-            out.append({"output": str(o.get("kind") or name).upper(), "state": str(o.get("state", "")),
-                        "detail": detail})
-        return out
-    return _legacy_output_states(record, profile)
-
-
-def _legacy_output_states(record: dict[str, Any], profile: PrinterProfile | None) -> list[dict[str, str]]:
-    """Per-output states derived from a record that has only a job-wide `stage` (before the lifecycle)."""
-    stage = record.get("stage", "")
-    written = [p for p in record.get("outputs_written", []) if not p.endswith(".film.pdf")]
-    has_pdf = bool(profile.pdf_dir) if profile else bool(written) or not record.get("cups_job_id")
-    has_cups = bool(profile.cups_queue) if profile else record.get("cups_job_id") is not None
+def output_states(record: dict[str, Any]) -> list[dict[str, str]]:
+    """Each output of the job and where the job stands with it (the lifecycle's per-output records)."""
     out = []
-    if has_pdf:
-        state = "done" if written else ("failed" if stage == "failed" else
-                                        "canceled" if stage == "canceled" else "queued")
-        out.append({"output": "PDF", "state": state, "detail": ", ".join(Path(p).name for p in written)})
-    if has_cups:
-        state = {"printed": "done", "delivering": "sent", "retrying": "retrying", "failed": "failed",
-                 "canceled": "canceled"}.get(stage, "queued")
-        job = record.get("cups_job_id")
-        out.append({"output": "CUPS", "state": state,
-                    "detail": (profile.cups_queue if profile else "") + (f" job {job}" if job else "")})
+    for name, o in record.get("outputs", {}).items():
+        memo = o.get("memo") or {}
+        detail = " ".join(str(x) for x in (o.get("info", ""), o.get("reason", ""),
+                                            Path(str(memo["path"])).name if "path" in memo else "",
+                                            f"job {memo['job_id']}" if "job_id" in memo else "") if x)
+        out.append({"output": str(o.get("kind") or name).upper(), "state": str(o.get("state", "")), "detail": detail})
     return out
 
 
 def pdf_paths(record: dict[str, Any]) -> list[str]:
     """The PDF films the job's outputs wrote (to open or download in the console)."""
-    if isinstance(record.get("outputs"), dict):
-        paths = [str((o.get("memo") or {}).get("path", "")) for o in record["outputs"].values()]
-        return [p for p in paths if p.endswith(".pdf")]
-    return [p for p in record.get("outputs_written", []) if not p.endswith(".film.pdf")]
+    paths = [str((o.get("memo") or {}).get("path", "")) for o in record.get("outputs", {}).values()]
+    return [p for p in paths if p.endswith(".pdf")]
 
 
 def timeline(record: dict[str, Any]) -> list[dict[str, str]]:
-    """Accepted, rendered, each output's changes, retries with reasons, the end."""
-    if isinstance(record.get("timeline"), list) and record["timeline"]:  # the lifecycle's own timeline
-        events = []
-        for e in record["timeline"]:
-            what = f"{e.get('event', '')}{' (' + e['output'] + ')' if e.get('output') else ''}"
-            events.append({"time": str(e.get("at", ""))[:19].replace("T", " "),
-                           "what": f"{what}: {e['detail']}" if e.get("detail") else what})
-    else:
-        accepted = str(record.get("created", ""))[:19].replace("T", " ")
-        events = [{"time": accepted, "what": f"accepted from {record.get('originator', '?')} "
-                   f"for {record.get('printer', '?')}: {record.get('films', 0)} film(s) x {record.get('copies', 1)}"}]
-        for note in record.get("history", []):
-            when, _, what = note.partition(" ")
-            if len(when) == 10 and what[:8].count(":") == 2:  # "YYYY-MM-DD HH:MM:SS note"
-                clock, _, what = what.partition(" ")
-                events.append({"time": f"{when} {clock}", "what": what})
-            else:
-                events.append({"time": "", "what": note})
-    events.append({"time": "now", "what": f"{job_state(record)}: Execution Status "
+    """Accepted, rendered, each output's changes, retries with reasons, the end; then where it is now."""
+    events = []
+    for e in record.get("timeline", []):
+        what = f"{e.get('event', '')}{' (' + e['output'] + ')' if e.get('output') else ''}"
+        events.append({"time": str(e.get("at", ""))[:19].replace("T", " "),
+                       "what": f"{what}: {e['detail']}" if e.get("detail") else what})
+    events.append({"time": "now", "what": f"{record.get('state', '?')}: Execution Status "
                    f"{record.get('execution_status', '?')} / {record.get('execution_status_info', '?')}"})
     return events
 
@@ -235,8 +198,8 @@ class JobIndex:
 
     def _upsert(self, job_id: str, location: str, mtime: int, record_path: Path) -> None:
         try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            record = read_job_record(record_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
             return  # being replaced right now: the next refresh sees the new one
         job_file = record_path.with_name(job_id + ".job") if location != "done" else None
         films = read_films(self.root, job_id, job_file)
@@ -246,7 +209,7 @@ class JobIndex:
         layouts = sorted({f.get("layout", "") for f in films} - {""})
         self._db.execute(
             "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-            "status=excluded.status, status_info=excluded.status_info, stage=excluded.stage, "
+            "status=excluded.status, status_info=excluded.status_info, state=excluded.state, "
             "location=excluded.location, mtime=excluded.mtime, record=excluded.record, "
             "film_size=COALESCE(NULLIF(excluded.film_size, ''), jobs.film_size), "
             "layout=COALESCE(NULLIF(excluded.layout, ''), jobs.layout), "
@@ -255,32 +218,29 @@ class JobIndex:
              record.get("printer_name", ""), record.get("originator", ""), int(record.get("films", 0)),
              int(record.get("copies", 1)), ", ".join(sizes), ", ".join(layouts), first.get("orientation", ""),
              record.get("film_session_label", ""), record.get("execution_status", ""),
-             record.get("execution_status_info", ""), job_state(record), location, mtime,
+             record.get("execution_status_info", ""), record.get("state", ""), location, mtime,
              json.dumps(record)))
         self._known[job_id] = (location, mtime)
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def _profile(self, printer: str) -> PrinterProfile | None:
-        return self.config.printer(printer) if self.config is not None else None
-
     def _row(self, r: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
         (job_id, job_uid, created, _day, printer, printer_name, calling_ae, films, copies, film_size, layout,
-         orientation, label, status, status_info, stage, location, _mtime, record_json) = r
+         orientation, label, status, status_info, state, location, _mtime, record_json) = r
         record = json.loads(record_json)
         steps = timeline(record)
         return {"id": job_id, "job_uid": job_uid, "created": created, "printer": printer,
                 "printer_name": printer_name, "calling_ae": calling_ae, "films": films, "copies": copies,
                 "film_size": film_size, "layout": layout, "orientation": orientation, "label": label,
-                "status": status, "status_info": status_info, "state": stage, "location": location,
-                "outputs": output_states(record, location, self._profile(printer)),
+                "status": status, "status_info": status_info, "state": state, "location": location,
+                "outputs": output_states(record),
                 "last_note": steps[-2]["what"] if len(steps) > 1 else ""}
 
     def list(self, f: JobFilter) -> JobPage:
         self.refresh()
         where, args = [], []
         for column, value in (("printer", f.printer), ("calling_ae", f.calling_ae), ("day", f.date),
-                              ("stage", f.state)):
+                              ("state", f.state)):
             if value:
                 where.append(f"{column} = ?")
                 args.append(value)
@@ -338,11 +298,12 @@ class JobIndex:
                     "SELECT printer, SUM(films * copies), COUNT(*) FROM jobs WHERE day = ? GROUP BY printer", (day,)):
                 out.setdefault(printer, {})
                 out[printer].update(films_today=films or 0, jobs_today=jobs)
-            for printer, stage, n in self._db.execute("SELECT printer, stage, COUNT(*) FROM jobs GROUP BY 1, 2"):
+            ended_badly = (JobState.FAILED.value, JobState.CANCELED.value)
+            for printer, state, n in self._db.execute("SELECT printer, state, COUNT(*) FROM jobs GROUP BY 1, 2"):
                 c = out.setdefault(printer, {})
-                if stage in ("failed", "canceled"):
+                if state in ended_badly:
                     c["failed"] = c.get("failed", 0) + n
-                elif stage != "done":
+                elif state != JobState.DONE.value:
                     c["waiting"] = c.get("waiting", 0) + n
             return out
 

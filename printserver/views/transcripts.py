@@ -99,6 +99,29 @@ def _substitutions(request: dict[str, Any], response: dict[str, Any], index: int
             for kw in asked if kw in used and used[kw] != asked[kw] and used[kw] != ""]
 
 
+EVENT_TYPES = {1: "Pending", 2: "Printing", 3: "Done", 4: "Failure"}
+
+
+def modality_told(t: dict[str, Any], job_uid: str = "") -> list[dict[str, str]]:
+    """What the modality heard about its print: the N-ACTION answer, Print Job N-GETs and N-EVENT-REPORTs."""
+    told = []
+    for msg in t.get("messages", []):
+        kind, sop = msg.get("message", ""), msg.get("sop_class_name", "")
+        if msg["dir"] != "out":
+            continue
+        values = {row[2]: row[4] for row in msg.get("data", [])}
+        if kind == "N-ACTION-RSP":
+            told.append({"t": f"{msg['t']:.3f}", "what": f"Print answered {status_words(int(msg.get('status', 0)))}"})
+        elif "Print Job" in sop and kind == "N-GET-RSP":
+            told.append({"t": f"{msg['t']:.3f}", "what": f"Print Job N-GET: {values.get('ExecutionStatus', '?')} / "
+                         f"{values.get('ExecutionStatusInfo', '')}".rstrip(" /")})
+        elif "Print Job" in sop and kind == "N-EVENT-REPORT-RQ" and (not job_uid or msg.get("instance") == job_uid):
+            event = EVENT_TYPES.get(int(msg.get("event_type_id", 0)), str(msg.get("event_type_id")))
+            info = values.get("ExecutionStatusInfo", "")
+            told.append({"t": f"{msg['t']:.3f}", "what": f"Print Job event {event}" + (f" ({info})" if info else "")})
+    return told
+
+
 def findings_json(t: dict[str, Any]) -> list[dict[str, Any]]:
     return [asdict(f) for f in findings(t)]
 

@@ -29,7 +29,7 @@ from printserver.outputs.health import HealthCache
 from printserver.views import acceptance, audit, printers
 from printserver.views.jobs import JobFilter, JobIndex
 from printserver.views.previews import preview_dir
-from printserver.views.transcripts import TranscriptStore, findings_json, status_words
+from printserver.views.transcripts import TranscriptStore, findings_json, modality_told, status_words
 from printserver.web.auth import CSRF_HEADER, SESSION_COOKIE, SESSION_SECONDS, Auth, Viewer
 
 HERE = Path(__file__).parent
@@ -129,7 +129,8 @@ def create_app(state: ConsoleState) -> Starlette:
             return page(request, "missing.html", what=f"job {job_id(request)}")
         transcripts = [state.transcripts.load(h["id"]) for h in state.transcripts.for_job(job["job_uid"])]
         shown = [(t, findings_json(t)) for t in transcripts if t is not None]
-        return page(request, "job.html", job=job, transcripts=shown)
+        told = [told for t, _ in shown for told in modality_told(t, job["job_uid"])]
+        return page(request, "job.html", job=job, transcripts=shown, told=told)
 
     def transcripts_page(request: Request) -> Response:
         headers = state.transcripts.headers()[:500]

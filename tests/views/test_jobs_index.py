@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from printserver import config
-from printserver.views.jobs import JobFilter, JobIndex, job_state, output_states, pdf_paths, timeline
+from printserver.views.jobs import JobFilter, JobIndex, output_states, pdf_paths, timeline
 from tests.views.records import put_record
 
 
@@ -68,15 +68,18 @@ def test_index_file_lost_or_damaged_is_rebuilt_from_records(tmp_path: Path) -> N
     again.close()
 
 
-def test_output_states_from_a_record_with_a_stage_only() -> None:
-    profile = config.PrinterProfile(pdf_dir="films", cups_queue="film")
-    record = {"stage": "retrying", "outputs_written": ["/f/x.pdf"], "cups_job_id": 7}
-    assert output_states(record, "queued", profile) == [
-        {"output": "PDF", "state": "done", "detail": "x.pdf"},
-        {"output": "CUPS", "state": "retrying", "detail": "film job 7"}]
-    failed = output_states({"stage": "failed", "outputs_written": []}, "failed", config.PrinterProfile())
-    assert failed == [{"output": "PDF", "state": "failed", "detail": ""}]
-    assert job_state(record) == "delivering" and job_state({"stage": "printed"}) == "done"
+def test_a_record_written_before_the_lifecycle_is_read_translated(tmp_path: Path) -> None:
+    (tmp_path / "done").mkdir()
+    (tmp_path / "done" / "old.state.json").write_text(json.dumps({
+        "job_uid": "2.25.9", "printer": "PRINTSCP", "printer_name": "p", "originator": "CT1",
+        "created": "2026-01-01T10:00:00+00:00", "print_priority": "MED", "film_session_label": "", "films": 1,
+        "copies": 1, "execution_status": "DONE", "execution_status_info": "NORMAL", "stage": "printed",
+        "outputs_written": ["/films/a.pdf"], "history": ["2026-01-01 10:00:05 PDF written"]}))
+    idx = index(tmp_path)
+    (job,) = idx.list(JobFilter()).jobs
+    assert job["state"] == "done"
+    assert [e["what"] for e in idx.get("old")["timeline"]][-1] == "done: Execution Status DONE / NORMAL"
+    assert "2026-01-01 10:00:05 PDF written" in " ".join(e["what"] for e in idx.get("old")["timeline"])
 
 
 def test_output_states_pdfs_and_timeline_from_per_output_records() -> None:
@@ -88,22 +91,12 @@ def test_output_states_pdfs_and_timeline_from_per_output_records() -> None:
               "timeline": [{"at": "2026-11-30T10:00:00+00:00", "event": "accepted", "output": "", "detail": "1 film"},
                            {"at": "2026-11-30T10:00:02+00:00", "event": "retrying", "output": "cups",
                             "detail": "cupsd unreachable"}]}
-    assert output_states(record, "queued", None) == [
+    assert output_states(record) == [
         {"output": "PDF", "state": "done", "detail": "NORMAL a.pdf"},
         {"output": "CUPS", "state": "retrying", "detail": "PRINTER OFFLINE cupsd unreachable job 9"}]
     assert pdf_paths(record) == ["/f/a.pdf"]
     assert [e["what"] for e in timeline(record)] == ["accepted: 1 film", "retrying (cups): cupsd unreachable",
                                                      "delivering: Execution Status PRINTING / NORMAL"]
-
-
-def test_timeline_reads_the_records_history() -> None:
-    events = timeline({"created": "2026-11-30T10:00:00+00:00", "originator": "CT1", "printer": "P", "films": 2,
-                       "copies": 1, "history": ["2026-11-30 10:00:05 rendered; to CUPS",
-                                                "2026-11-30 10:01:00 CUPS unreachable: retry in 2 s"],
-                       "stage": "retrying", "execution_status": "PENDING", "execution_status_info": "QUEUED"})
-    assert [e["time"] for e in events] == ["2026-11-30 10:00:00", "2026-11-30 10:00:05", "2026-11-30 10:01:00", "now"]
-    assert events[2]["what"] == "CUPS unreachable: retry in 2 s"
-    assert "PENDING / QUEUED" in events[-1]["what"]
 
 
 def test_film_size_and_layout_from_the_job_header_then_kept(tmp_path: Path) -> None:

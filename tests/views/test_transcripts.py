@@ -10,7 +10,7 @@ from pynetdicom import dsutils
 
 from printserver.net.transcript import dataset_rows
 from printserver.views import acceptance
-from printserver.views.transcripts import findings, text_table
+from printserver.views.transcripts import findings, modality_told, text_table
 
 
 def encode(ds: Dataset, implicit: bool, little: bool) -> bytes:
@@ -130,3 +130,15 @@ def test_acceptance_report_counts_what_the_modality_used_and_did_wrong() -> None
     assert md.startswith("# Modality acceptance report: CT1")
     assert "Polarity 'INVERSE' is not NORMAL or REVERSE" in md and "(x2)" in md
     assert "association aborted instead of released (x1)" in md
+
+
+def test_what_the_modality_was_told_about_its_print() -> None:
+    events = [message(7, "out", "N-EVENT-REPORT-RQ", "Print Job SOP Class", instance="2.25.1", event_type_id=2),
+              message(8, "out", "N-EVENT-REPORT-RQ", "Print Job SOP Class", instance="2.25.2", event_type_id=4),
+              message(9, "out", "N-GET-RSP", "Print Job SOP Class", status=0,
+                      data=[[0, 0x21000020, "ExecutionStatus", "CS", "DONE"],
+                            [0, 0x21000030, "ExecutionStatusInfo", "CS", "NORMAL"]])]
+    told = modality_told(TRANSCRIPT | {"messages": TRANSCRIPT["messages"] + events}, "2.25.1")
+    assert [e["what"] for e in told] == ["Print answered 0xB604 Image larger than its image box: demagnified",
+                                         "Print Job event Printing",
+                                         "Print Job N-GET: DONE / NORMAL"]

@@ -2,7 +2,8 @@
 
 One test, on purpose (browser tests cost CI time): a film printed by dcmpsprt + dcmprscu over a real
 association appears in the open job list without a reload, its page shows the thumbnail (loaded, not
-just referenced) and the recorded Film Box N-CREATE with its attributes. Screenshots are saved in the
+just referenced) and the recorded Film Box N-CREATE with its attributes; a refused association shows up
+as a finding. Screenshots are saved in the
 test's tmp folder (pytest keeps the last runs) for a person to look at.
 """
 
@@ -41,6 +42,21 @@ def browser() -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+def refuse(port: int) -> bool:
+    from pynetdicom import AE
+
+    from printserver import uids
+
+    ae = AE(ae_title="CT_WRONG")
+    ae.acse_timeout = ae.network_timeout = 10
+    ae.add_requested_context(uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META)
+    try:
+        assoc = ae.associate("127.0.0.1", port, ae_title="NOSUCHPRINTER")
+        return bool(assoc.is_rejected)
+    finally:
+        ae.shutdown()
 
 
 def test_a_dcmtk_print_appears_live_with_its_thumbnail_and_conversation(tmp_path: Path, browser: Any) -> None:
@@ -85,8 +101,16 @@ def test_a_dcmtk_print_appears_live_with_its_thumbnail_and_conversation(tmp_path
             WebDriverWait(browser, 20).until(lambda d: d.execute_script(
                 "const i = document.querySelector('#large-view img'); return i && i.complete && i.naturalWidth > 0"))
             assert browser.execute_script("return document.querySelector('#large-view img').naturalHeight") == 1400
+            assert "Print answered 0x0000 Success" in browser.find_element(By.ID, "job-told").text
             browser.save_screenshot(str(tmp_path / "job.png"))
-            for shot in ("jobs.png", "job.png"):
+
+            refused = refuse(server.port)  # a modality calling a printer that does not exist here
+            browser.get(url + "associations")
+            WebDriverWait(browser, 20).until(lambda d: d.refresh() or "association rejected: called AE title not "
+                                             "recognized" in d.find_element(By.TAG_NAME, "main").text)
+            assert refused and "CT_WRONG" in browser.find_element(By.TAG_NAME, "main").text
+            browser.save_screenshot(str(tmp_path / "associations.png"))
+            for shot in ("jobs.png", "job.png", "associations.png"):
                 assert (tmp_path / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         finally:
             server.stop()
