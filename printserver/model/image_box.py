@@ -18,7 +18,7 @@ from printserver.layout import mm_to_px
 from printserver.model import attributes as A
 from printserver.model import presentation_lut
 from printserver.model.color import COLOR_IMAGE_BOX, ColorImage, parse_color_item
-from printserver.model.common import pick_warning
+from printserver.model.common import answer, findings
 from printserver.model.messages import Request, Response
 from printserver.model.pixels import GrayscaleImage, parse_grayscale_item
 from printserver.model.sizing import Fit, fit_image
@@ -114,7 +114,8 @@ def set_grayscale(s: PrintSession, req: Request) -> Response:
             warnings.insert(0, result.status)
     box.image = image
     box.attributes = attributes
-    return Response(pick_warning(warnings), attribute_identifiers=tuple(v.ignored))
+    s.film_box_of(box).findings += findings(v, f"{where} {box.position}")
+    return answer(v, warnings=warnings)
 
 
 def set_color(s: PrintSession, req: Request) -> Response:
@@ -123,4 +124,5 @@ def set_color(s: PrintSession, req: Request) -> Response:
     box.image = parse_color_item(item, s.profile, little_endian=req.little_endian, where=where) \
         if item is not None else None
     box.attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
-    return Response(pick_warning(v.warnings), attribute_identifiers=tuple(v.ignored))
+    s.film_box_of(box).findings += findings(v, f"{where} {box.position}")
+    return answer(v)
