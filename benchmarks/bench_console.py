@@ -57,7 +57,7 @@ def index_figures(n: int, tmp: Path) -> dict[str, float]:
     spool = tmp / "spool"
     for i in range(n):
         put_record(spool, f"{i:020d}-000000-1", created=f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00+00:00",
-                   calling=f"CT{i % 7}", printer="PRINTSCP", stage="printed" if i % 10 else "failed")
+                   calling=f"CT{i % 7}", printer="PRINTSCP", state="done" if i % 10 else "failed")
     state = ConsoleState(spool, config.load(None), Auth(), lambda a, j: (False, ""))
     start = time.perf_counter()
     state.index.refresh(force=True)

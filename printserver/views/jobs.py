@@ -25,7 +25,7 @@ from printserver.spool.lifecycle import JobState
 from printserver.spool.records import JobRecord
 from printserver.views.previews import console_dir, preview_dir, private_dir
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 RECORD_SUFFIX = ".state.json"
 FOLDERS = (("queued", "jobs"), ("failed", "failed"), ("done", "done"))
 #: A job's states, in lifecycle order (the filter offers them).
@@ -36,7 +36,7 @@ _SCHEMA = """
 CREATE TABLE jobs (
   id TEXT PRIMARY KEY, job_uid TEXT, created TEXT, day TEXT, printer TEXT, printer_name TEXT, calling_ae TEXT,
   films INTEGER, copies INTEGER, film_size TEXT, layout TEXT, orientation TEXT, label TEXT,
-  status TEXT, status_info TEXT, state TEXT, location TEXT, mtime INTEGER, record TEXT);
+  status TEXT, status_info TEXT, state TEXT, location TEXT, mtime INTEGER, record TEXT, patient_id TEXT);
 CREATE INDEX jobs_created ON jobs(created DESC);
 CREATE INDEX jobs_printer ON jobs(printer, created DESC);
 CREATE INDEX jobs_calling ON jobs(calling_ae, created DESC);
@@ -52,6 +52,7 @@ class JobFilter:
     date: str = ""  # YYYY-MM-DD (the job's local date)
     state: str = ""  # one of STATES
     text: str = ""  # part of the job ID, UID or film session label
+    identity: str = ""  # part of the Patient ID an output recorded (never sent in a URL: POST /api/jobs/query)
     page: int = 1
     per_page: int = 50
 
@@ -80,6 +81,16 @@ def output_states(record: dict[str, Any]) -> list[dict[str, str]]:
                                             f"job {memo['job_id']}" if "job_id" in memo else "") if x)
         out.append({"output": str(o.get("kind") or name).upper(), "state": str(o.get("state", "")), "detail": detail})
     return out
+
+
+def identity(record: dict[str, Any]) -> dict[str, Any]:
+    """Who the film belongs to, as an output recorded it (the PACS output's memo: patient_id, and where each
+    value came from); {} when no output identified the patient."""
+    for o in record.get("outputs", {}).values():
+        memo = o.get("memo") or {}
+        if memo.get("patient_id") or memo.get("identity"):
+            return {"patient_id": str(memo.get("patient_id") or ""), "sources": dict(memo.get("identity") or {})}
+    return {}
 
 
 def pdf_paths(record: dict[str, Any]) -> list[str]:
@@ -208,8 +219,9 @@ class JobIndex:
         sizes = sorted({f.get("film_size", "") for f in films} - {""})
         layouts = sorted({f.get("layout", "") for f in films} - {""})
         self._db.execute(
-            "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-            "status=excluded.status, status_info=excluded.status_info, state=excluded.state, "
+            "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "patient_id=excluded.patient_id, status=excluded.status, status_info=excluded.status_info, "
+            "state=excluded.state, "
             "location=excluded.location, mtime=excluded.mtime, record=excluded.record, "
             "film_size=COALESCE(NULLIF(excluded.film_size, ''), jobs.film_size), "
             "layout=COALESCE(NULLIF(excluded.layout, ''), jobs.layout), "
@@ -219,21 +231,21 @@ class JobIndex:
              int(record.get("copies", 1)), ", ".join(sizes), ", ".join(layouts), first.get("orientation", ""),
              record.get("film_session_label", ""), record.get("execution_status", ""),
              record.get("execution_status_info", ""), record.get("state", ""), location, mtime,
-             json.dumps(record)))
+             json.dumps(record), identity(record).get("patient_id", "")))
         self._known[job_id] = (location, mtime)
 
     # --- reading ---------------------------------------------------------------------------------
 
     def _row(self, r: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
         (job_id, job_uid, created, _day, printer, printer_name, calling_ae, films, copies, film_size, layout,
-         orientation, label, status, status_info, state, location, _mtime, record_json) = r
+         orientation, label, status, status_info, state, location, _mtime, record_json, patient_id) = r
         record = json.loads(record_json)
         steps = timeline(record)
         return {"id": job_id, "job_uid": job_uid, "created": created, "printer": printer,
                 "printer_name": printer_name, "calling_ae": calling_ae, "films": films, "copies": copies,
                 "film_size": film_size, "layout": layout, "orientation": orientation, "label": label,
                 "status": status, "status_info": status_info, "state": state, "location": location,
-                "outputs": output_states(record),
+                "outputs": output_states(record), "patient_id": patient_id,
                 "last_note": steps[-2]["what"] if len(steps) > 1 else ""}
 
     def list(self, f: JobFilter) -> JobPage:
@@ -244,6 +256,9 @@ class JobIndex:
             if value:
                 where.append(f"{column} = ?")
                 args.append(value)
+        if f.identity:
+            where.append("patient_id LIKE ?")
+            args.append(f"%{f.identity}%")
         if f.text:
             where.append("(id LIKE ? OR job_uid LIKE ? OR label LIKE ?)")
             args += [f"%{f.text}%"] * 3
@@ -277,12 +292,13 @@ class JobIndex:
         if r is None:
             return None
         job = self._row(r)
-        record = json.loads(r[-1])
+        record = json.loads(r[18])  # the record column
         folder = self.root / dict(FOLDERS)[job["location"]]
         job["record"] = record
         job["films_detail"] = read_films(self.root, job_id, folder / f"{job_id}.job")
         job["timeline"] = timeline(record)
         job["pdfs"] = pdf_paths(record)
+        job["identity"] = identity(record)
         previews = preview_dir(self.root, job_id)
         job["previews"] = sorted(int(p.stem.split("-")[1]) for p in previews.glob("thumb-*.png")) \
             if previews.is_dir() else []

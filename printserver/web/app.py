@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
@@ -106,8 +107,8 @@ def create_app(state: ConsoleState) -> Starlette:
             raise _NotFound
         return str(value)
 
-    def job_filter(request: Request) -> JobFilter:
-        q = request.query_params
+    def job_filter(request: Request, body: dict[str, Any] | None = None) -> JobFilter:
+        q: Any = body if body is not None else request.query_params
 
         def number(name: str, default: int) -> int:
             try:
@@ -116,7 +117,7 @@ def create_app(state: ConsoleState) -> Starlette:
                 return default
         return JobFilter(printer=q.get("printer", ""), calling_ae=q.get("calling_ae", ""), date=q.get("date", ""),
                          state=q.get("state", ""), text=q.get("text", ""), page=number("page", 1),
-                         per_page=number("per_page", 50))
+                         per_page=number("per_page", 50), identity=str(q.get("identity", "")) if body else "")
 
     # --- pages ------------------------------------------------------------------------------------
 
@@ -198,14 +199,28 @@ def create_app(state: ConsoleState) -> Starlette:
 
     # --- JSON API ---------------------------------------------------------------------------------
 
-    def api_jobs(request: Request) -> Response:
-        since = request.query_params.get("since")
+    def jobs_answer(f: JobFilter, since: Any) -> Response:
         state.index.refresh()
-        if since is not None and since == str(state.index.version):
+        if since is not None and str(since) == str(state.index.version):
             return JSONResponse({"unchanged": True, "version": state.index.version})
-        result = state.index.list(job_filter(request))
+        result = state.index.list(f)
         return JSONResponse({"jobs": result.jobs, "total": result.total, "page": result.page,
                              "pages": result.pages, "version": result.version})
+
+    def api_jobs(request: Request) -> Response:
+        if "identity" in request.query_params:
+            return JSONResponse({"error": "patient data never goes in a URL: POST /api/jobs/query"}, status_code=400)
+        return jobs_answer(job_filter(request), request.query_params.get("since"))
+
+    async def api_jobs_query(request: Request) -> Response:
+        """The job list for a filter in the body (the page uses this: a patient ID never appears in a URL)."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "send the filter as a JSON object"}, status_code=400)
+        return await run_in_threadpool(jobs_answer, job_filter(request, body), body.get("since"))
 
     def api_job(request: Request) -> Response:
         job = state.index.get(job_id(request))
@@ -260,7 +275,8 @@ def create_app(state: ConsoleState) -> Starlette:
         Route("/printers", printers_page), Route("/acceptance", acceptance_index),
         Route("/acceptance/{ae}/report.md", acceptance_page), Route("/acceptance/{ae}", acceptance_page),
         Route("/audit", audit_page), Route("/login", login, methods=["GET", "POST"]),
-        Route("/api/jobs", api_jobs), Route("/api/jobs/{job_id}", api_job),
+        Route("/api/jobs", api_jobs), Route("/api/jobs/query", api_jobs_query, methods=["POST"]),
+        Route("/api/jobs/{job_id}", api_job),
         Route("/api/jobs/{job_id}/transcripts", api_job_transcripts),
         Route("/api/jobs/{job_id}/{action}", api_action, methods=["POST"]),
         Route("/api/associations", api_transcripts), Route("/api/associations/{tid}", api_transcript),

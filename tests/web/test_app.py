@@ -41,7 +41,7 @@ def spool(tmp_path: Path) -> Path:
     done = put_record(spool, "0001-done", calling="CT1", pdf=str(tmp_path / "f.pdf"))
     (tmp_path / "f.pdf").write_bytes(b"%PDF-1.5 test\n")
     put_record(spool, "0002-failed", where="failed", state="failed", status="FAILURE", calling="MR2",
-               created="2026-11-30T11:00:00+00:00")
+               created="2026-11-30T11:00:00+00:00", patient_id="PID-4711")
     raster = np.tile(np.linspace(0, 65535, 400, dtype=np.uint16), (500, 1))
     write_previews(spool / "done" / "0001-done.job", FakeJob(), [raster])
     transcripts = spool / "console" / "transcripts"
@@ -184,3 +184,15 @@ def test_print_server_starts_the_console_on_an_ephemeral_port(tmp_path: Path) ->
         server.stop()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url + "api/printers", timeout=2)
+
+
+def test_identity_is_searched_by_post_only_and_shown_with_its_source(spool: Path) -> None:
+    with client(spool) as c:
+        assert c.get("/api/jobs?identity=PID-4711").status_code == 400  # never in a URL
+        assert c.post("/api/jobs/query", json={"identity": "4711"}).status_code == 403  # CSRF
+        csrf = c.get("/").text.split('name="csrf-token" content="')[1].split('"')[0]
+        found = c.post("/api/jobs/query", json={"identity": "4711"}, headers={"X-CSRF-Token": csrf}).json()
+        assert [(j["id"], j["patient_id"]) for j in found["jobs"]] == [("0002-failed", "PID-4711")]
+        assert c.post("/api/jobs/query", json={"identity": "0815"}, headers={"X-CSRF-Token": csrf}).json()["total"] == 0
+        page = c.get("/jobs/0002-failed").text
+        assert "PID-4711" in page and "PatientID from film 1 image box 1" in page

@@ -9,20 +9,24 @@ function jobsPage() {
   const body = document.getElementById("job-rows");
   let version = null;
   let pages = 1;
-  const query = () => new URLSearchParams(new FormData(form)).toString();
+  const filter = () => Object.fromEntries(new FormData(form));
+  // what may show in the address bar: never the patient ID (nor free text, which may hold a name)
+  const shareable = () => { const f = filter(); delete f.identity; delete f.text; return new URLSearchParams(f).toString(); };
   function row(j) {
     const outs = j.outputs.map((o) => `<span class="out out-${esc(o.state)}" title="${esc(o.detail)}">${esc(o.output)}: ${esc(o.state)}</span>`).join(" ");
     const films = `${j.films} × ${esc(j.film_size || "?")} ${esc(j.layout)}`;
     return `<tr data-job="${esc(j.id)}"><td>${esc(j.created.replace("T", " ").slice(0, 19))}</td><td>${esc(j.printer)}</td>` +
       `<td>${esc(j.calling_ae)}</td><td>${films}</td><td>${j.copies}</td>` +
       `<td class="state state-${esc(j.state)}">${esc(j.state)}</td><td>${outs}</td>` +
-      `<td><a href="/jobs/${encodeURIComponent(j.id)}">${esc(j.id.slice(-12))}</a></td></tr>`;
+      `<td>${esc(j.patient_id)}</td><td><a href="/jobs/${encodeURIComponent(j.id)}">${esc(j.id.slice(-12))}</a></td></tr>`;
   }
   async function load(force) {
-    const q = query() + (force || version === null ? "" : `&since=${version}`);
+    const query = filter();
+    if (!force && version !== null) query.since = version;
     let data;
     try {
-      const r = await fetch(`/api/jobs?${q}`, {headers: {"Accept": "application/json"}});
+      const r = await fetch("/api/jobs/query", {method: "POST", body: JSON.stringify(query),
+        headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrf()}});
       if (!r.ok) throw new Error(r.status);
       data = await r.json();
       document.getElementById("live").textContent = "live";
@@ -33,10 +37,10 @@ function jobsPage() {
     if (data.unchanged) return;
     version = data.version;
     pages = data.pages;
-    body.innerHTML = data.jobs.length ? data.jobs.map(row).join("") : '<tr><td colspan="8" class="muted">No job.</td></tr>';
+    body.innerHTML = data.jobs.length ? data.jobs.map(row).join("") : '<tr><td colspan="9" class="muted">No job.</td></tr>';
     document.getElementById("page-info").textContent = `page ${data.page} of ${data.pages} · ${data.total} jobs`;
   }
-  form.addEventListener("change", () => { form.page.value = 1; load(true); history.replaceState(null, "", `?${query()}`); });
+  form.addEventListener("change", () => { form.page.value = 1; load(true); history.replaceState(null, "", `?${shareable()}`); });
   form.addEventListener("submit", (e) => { e.preventDefault(); load(true); });
   document.getElementById("prev").onclick = () => { form.page.value = Math.max(1, +form.page.value - 1); load(true); };
   document.getElementById("next").onclick = () => { form.page.value = Math.min(pages, +form.page.value + 1); load(true); };
