@@ -25,6 +25,7 @@ from printserver.spool.records import JobBook
 from printserver.spool.store import Spool
 from printserver.spool.worker import Dispatcher
 from printserver.status import Status
+from printserver.web.server import Console
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ SUPPORTED_ABSTRACT_SYNTAXES = (
 class PrintServer:
     """Start, serve, stop. `port` is the bound port (useful with port 0 in tests)."""
 
-    def __init__(self, config: ServerConfig, *, debug: bool = False,
+    def __init__(self, config: ServerConfig, *, debug: bool = False, web: str | None = None,
                  skip_workarounds: frozenset[str] = frozenset()) -> None:
         self.config = config
         self.debug = debug
@@ -65,6 +66,7 @@ class PrintServer:
         self.print_jobs = PrintJobs(self.book)
         self.handlers = PrintHandlers(config, self.spool, self.dispatcher, self.print_jobs)
         self.printer_events = PrinterMonitor(config, self.handlers.health)
+        self.console = Console(config, self, web)  # transcripts of every association; the web console if `web`
         self.occupancy = Occupancy(AssociationLimits(config.max_associations, config.max_associations_per_calling_ae,
                                                      config.max_associations_per_address))
         self.gate: ConnectionGate | None = None
@@ -88,6 +90,7 @@ class PrintServer:
     def _evt_handlers(self) -> list[Any]:
         h = self.handlers
         handlers: list[Any] = [
+            *self.console.evt_handlers(),  # first: they record the association even when it is refused
             (evt.EVT_CONN_OPEN, self._on_conn_open),
             (evt.EVT_REQUESTED, lambda e: acceptance.on_requested(self.config, self.occupancy, e)),
             (evt.EVT_ACCEPTED, self.printer_events.on_accepted),
@@ -130,6 +133,7 @@ class PrintServer:
     def start(self) -> None:
         check_outputs(self.config)  # an output that can never deliver stops us here (ConfigError: exit 2)
         self.spool.open()
+        self.console.start()
         self.delivery.start()
         self.dispatcher.start()
         self.admin.start()
@@ -176,6 +180,7 @@ class PrintServer:
         self.delivery.stop()
         self.printer_events.stop()
         self.print_jobs.stop()
+        self.console.stop()
         self.spool.close()
 
     def serve_forever(self) -> None:
