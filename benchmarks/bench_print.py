@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT / "samples"))
 from make_samples import phantom  # noqa: E402
 
 from printserver.model.color import ColorImage  # noqa: E402
-from printserver.model.job import FilmJob, ImageBoxJob  # noqa: E402
 from printserver.model.pixels import GrayscaleImage  # noqa: E402
+from printserver.model.spooled_job import FilmJob, ImageBoxJob  # noqa: E402
 from printserver.render.compose import compose_film  # noqa: E402
 from printserver.render.pdf import FilmPage, write_pdf  # noqa: E402
 from tests.dcmtk import DcmprscpServer, DcmtkPrintScu, PrintOptions, write_test_image  # noqa: E402

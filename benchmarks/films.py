@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "samples"))
 
-from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob  # noqa: E402
 from printserver.model.pixels import GrayscaleImage  # noqa: E402
+from printserver.model.spooled_job import AnnotationBoxJob, FilmJob, ImageBoxJob  # noqa: E402
 
 COLUMNS, ROWS, SIZE = 4, 5, 512
 WINDOWS = ((40, 400), (300, 1500), (-600, 1500), (40, 80), (500, 3000))  # HU centre, width

@@ -12,7 +12,7 @@ from printserver import config
 from printserver.errors import ConfigError
 from printserver.layout import annotation_rects, image_box_rects, load_layouts, parse_display_format
 from printserver.model.color import ColorImage
-from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
+from printserver.model.spooled_job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.spool.store import decode_job, encode_job
 
 

@@ -17,7 +17,7 @@ from printserver.status import Status
 
 if TYPE_CHECKING:
     from printserver.config import PrinterProfile
-    from printserver.model.job import PrintJob
+    from printserver.model.spooled_job import PrintJob
 
 
 class Op(Enum):

@@ -16,8 +16,8 @@ from printserver.layout import annotation_rects, film_dimensions
 from printserver.model import presentation_lut
 from printserver.model.common import FILM_SESSION_ECHO, pick_warning
 from printserver.model.image_box import ImageBox, effective
-from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.model.messages import Effect, Response, SpoolJob, WatchPrintJob
+from printserver.model.spooled_job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.status import Status
 
 if TYPE_CHECKING:

@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 if TYPE_CHECKING:
     from printserver.config import PrinterProfile
-    from printserver.model.job import PrintJob
+    from printserver.model.spooled_job import PrintJob
     from printserver.spool.paths import JobPaths
 
 #: (Printer Status, Printer Status Info, why) — the answer of `Output.health()`.

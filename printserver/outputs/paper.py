@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from printserver.model.job import FilmJob
+    from printserver.model.spooled_job import FilmJob
 
 MM_PER_INCH = 25.4
 #: Print Priority -> IPP job-priority (1..100; CUPS orders its queue by it)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from printserver.model.job import AnnotationBoxJob
+from printserver.model.spooled_job import AnnotationBoxJob
 from printserver.render.fontcmap import Coverage, coverage
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from PIL import Image
 
 from printserver.layout import MM_PER_INCH, Rect, image_box_rects, mm_to_px, parse_display_format
 from printserver.model.color import ColorImage
-from printserver.model.job import FilmJob, ImageBoxJob
 from printserver.model.sizing import Fit, fit_image
+from printserver.model.spooled_job import FilmJob, ImageBoxJob
 from printserver.render.annotate import draw_annotations
 from printserver.render.tone import CODE_MAX, OutputModel, density_gray, gray_lut, output_model
 

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from printserver.render.gsdf import film_luminance, lin_od_density, p_to_density
 
 if TYPE_CHECKING:
-    from printserver.model.job import FilmJob
+    from printserver.model.spooled_job import FilmJob
 
 CODE_MAX = 65535  # 16-bit page gray
 #: Page gray encodings a PDF records (`DICOMGrayscaleModel.encoding`) -> their largest code.

@@ -19,9 +19,9 @@ from pynetdicom import AE, evt
 from printserver import __version__, uids
 from printserver.config import PrinterProfile
 from printserver.layout import load_layouts
-from printserver.model.job import PrintJob
 from printserver.model.messages import Op, Request
 from printserver.model.session import PrintSession
+from printserver.model.spooled_job import PrintJob
 from printserver.net import fixes, sockets
 from printserver.scu.race_guard import ResponseRaceGuard
 from printserver.status import Category, Status, category

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from printserver.model.job import PrintJob
+from printserver.model.spooled_job import PrintJob
 from printserver.spool.lifecycle import DONE, EVENT_TYPE_ID, FAILURE, PENDING, PRINTING, JobState, now_iso
 from printserver.spool.paths import JobPaths
 

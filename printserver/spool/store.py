@@ -28,8 +28,8 @@ import numpy as np
 
 from printserver.errors import SpoolError
 from printserver.model.color import ColorImage
-from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.model.pixels import GrayscaleImage
+from printserver.model.spooled_job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.outputs.files import PRIVATE_DIR, PRIVATE_FILE, fsync_dir, private_dirs, private_open
 from printserver.spool.paths import JOB_SUFFIX, JobPaths
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from printserver.config import ServerConfig
 from printserver.errors import ConfigError, SpoolError
-from printserver.model.job import PrintJob
+from printserver.model.spooled_job import PrintJob
 from printserver.outputs.base import Rendition
 from printserver.outputs.files import private_open
 from printserver.outputs.plan import from_snapshot, renditions_needed

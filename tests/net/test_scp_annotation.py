@@ -10,7 +10,7 @@ from pydicom.dataset import Dataset
 
 from printserver import uids
 from printserver.layout import load_layouts
-from printserver.model.job import AnnotationBoxJob
+from printserver.model.spooled_job import AnnotationBoxJob
 from printserver.render.annotate import draw_annotations, text_mask
 from printserver.status import Status
 from tests import pdfcheck

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from printserver.model.job import FilmJob, ImageBoxJob
 from printserver.model.pixels import GrayscaleImage
+from printserver.model.spooled_job import FilmJob, ImageBoxJob
 from printserver.render.compose import compose_film
 from printserver.render.tone import CODE_MAX, OutputModel, density_gray, gray_lut, output_model
 

@@ -11,8 +11,8 @@ import pytest
 
 from printserver import config
 from printserver.errors import ConfigError
-from printserver.model.job import FilmJob, ImageBoxJob
 from printserver.model.pixels import GrayscaleImage
+from printserver.model.spooled_job import FilmJob, ImageBoxJob
 from printserver.render.compose import compose_film
 from printserver.render.gsdf import p_to_density
 from printserver.render.pdf import FilmPage, write_pdf

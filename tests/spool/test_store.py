@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from printserver.errors import SpoolError
-from printserver.model.job import FilmJob, ImageBoxJob, PrintJob
 from printserver.model.pixels import GrayscaleImage
+from printserver.model.spooled_job import FilmJob, ImageBoxJob, PrintJob
 from printserver.spool.store import Spool
 
 

@@ -1,4 +1,4 @@
-"""The snapshot a Print N-ACTION takes: everything needed to compose the films, nothing live.
+"""The spooled job: the snapshot a Print N-ACTION takes — everything needed to compose the films, nothing live.
 
 Later N-SETs or deletes on the association cannot change a job (PS3.4 H.4.1.2.4 / H.4.2.2.4),
 and a job read back from the spool after a restart composes the same films.
