@@ -24,14 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from printserver.model.job import PrintJob
+from printserver.model.pixels import IDENTIFYING_KEYWORDS
 from printserver.uids import is_valid_uid
 
 #: Attributes a modality may put into an image box item that identify the film's patient and study.
-ITEM_KEYWORDS = (
-    "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex",
-    "StudyInstanceUID", "AccessionNumber", "StudyID", "StudyDate", "StudyTime", "StudyDescription",
-    "ReferringPhysicianName", "InstitutionName", "Modality",
-)  # fmt: skip
+ITEM_KEYWORDS = IDENTIFYING_KEYWORDS
 
 #: What an extraction rule may set (PatientName in DICOM PN form, e.g. DOE^JOHN).
 RULE_KEYWORDS = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex",
@@ -193,3 +191,13 @@ def resolve_identity(*, item_attributes: Iterable[tuple[str, Mapping[str, Any]]]
         found.values.setdefault("PatientName", PLACEHOLDER_NAME)
         found.sources.setdefault("PatientName", "placeholder")
     return Identity(dict(found.values), dict(found.sources), tuple(found.notes))
+
+
+def job_identity(job: PrintJob, rules: Iterable[IdentityRule] = ()) -> Identity:
+    """resolve_identity over what a spooled job carries."""
+    items = [(f"film {film.film_number} image box {box.position}", box.source_attributes)
+             for film in job.films for box in film.image_boxes if box.source_attributes]
+    annotations = [(a.position, a.text) for film in job.films for a in film.annotations]
+    return resolve_identity(item_attributes=items, session=job.session, annotations=annotations, rules=rules,
+                            called_ae=job.called_ae, calling_ae=job.calling_ae, created=job.created,
+                            film_session_uid=job.film_session_uid)

@@ -27,7 +27,7 @@ from printserver.model.color import COLOR_IMAGE_BOX, parse_color_item
 from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.model.messages import Op, Request, Response
 from printserver.model.objects import FilmBox, FilmSession, ImageBox
-from printserver.model.pixels import parse_grayscale_item
+from printserver.model.pixels import identifying_attributes, parse_grayscale_item
 from printserver.model.presentation_lut import PresentationLut, parse_presentation_lut
 from printserver.model.printer import printer_attributes
 from printserver.model.printer_configuration import printer_configuration
@@ -415,6 +415,7 @@ class PrintAssociation:
                 warnings.insert(0, fit.status)
         box.image = image
         box.attributes = attributes
+        box.source_attributes = identifying_attributes(item)
         return Response(_pick_warning(warnings), attribute_identifiers=tuple(v.ignored))
 
     # --- Presentation LUT --------------------------------------------------------------------------
@@ -518,6 +519,7 @@ class PrintAssociation:
         box.image = parse_color_item(item, self.profile, little_endian=req.little_endian, where=where) \
             if item is not None else None
         box.attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
+        box.source_attributes = identifying_attributes(item)
         return Response(_pick_warning(v.warnings), attribute_identifiers=tuple(v.ignored))
 
     # --- Annotation Box ----------------------------------------------------------------------------
@@ -592,6 +594,7 @@ class PrintAssociation:
                     decimate_crop=ib.attributes.get("RequestedDecimateCropBehavior", "DECIMATE"),
                     smoothing_kernel=self.profile.smoothing_kernels.get(
                         ib.attributes.get("SmoothingType", fb["SmoothingType"]), ""),
+                    source_attributes=dict(ib.source_attributes),
                 )
                 for ib in box.image_boxes
             )

@@ -19,6 +19,8 @@ class ImageBox:
     image: GrayscaleImage | ColorImage | None = None
     #: Only what the SCU set; unset values fall back to the film box at print time.
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: Identifying attributes of the image item (model.pixels.identifying_attributes).
+    source_attributes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
+from pydicom.dataset import Dataset
 
-from printserver.archive.identity import PLACEHOLDER_NAME, IdentityRule, placeholder_patient_id, resolve_identity
+from printserver import uids
+from printserver.archive.identity import (
+    PLACEHOLDER_NAME,
+    IdentityRule,
+    job_identity,
+    placeholder_patient_id,
+    resolve_identity,
+)
+from printserver.model.messages import Op
+from printserver.status import Status
+from tests.model.test_association import film_box, new_assoc, req
+from tests.printscu import image_box_dataset
 
 CREATED = "2026-11-24T10:00:00.000000+00:00"
 
@@ -98,3 +111,22 @@ def test_rule_check_names_the_key(rule: IdentityRule, key: str) -> None:
     why = rule.check("r")
     assert why is not None and why.startswith(key)
     assert IdentityRule("PatientID", "annotation:3", r"(\d+)").check("r") is None
+
+
+def test_the_model_keeps_what_the_modality_put_into_the_image_item_and_the_job_is_filed_under_it() -> None:
+    pa = new_assoc()
+    pa.handle(req(Op.N_CREATE, uids.BASIC_FILM_SESSION, None, Dataset()))
+    rsp = film_box(pa, "STANDARD\\2,1")
+    boxes = [i.ReferencedSOPInstanceUID for i in rsp.dataset.ReferencedImageBoxSequence]
+    ds = image_box_dataset(2, np.full((8, 8), 7, np.uint16))
+    item = ds.BasicGrayscaleImageSequence[0]
+    item.PatientName, item.PatientID, item.AccessionNumber = "DOE^JANE", "12345", "A77"
+    item.StudyInstanceUID = "1.2.840.99.1"
+    item.OtherPatientIDs = "not kept"
+    assert pa.handle(req(Op.N_SET, uids.BASIC_GRAYSCALE_IMAGE_BOX, boxes[1], ds)).status is Status.SUCCESS
+    job = pa.handle(req(Op.N_ACTION, uids.BASIC_FILM_BOX, rsp.created_instance_uid, action_type_id=1)).job
+    assert job.films[0].image_boxes[1].source_attributes == {
+        "PatientName": "DOE^JANE", "PatientID": "12345", "AccessionNumber": "A77", "StudyInstanceUID": "1.2.840.99.1"}
+    assert job.films[0].image_boxes[0].source_attributes == {}
+    ident = job_identity(job)
+    assert ident.get("PatientID") == "12345" and ident.sources["PatientID"] == "film 1 image box 2"
