@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom import dcmread
+from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification
@@ -92,10 +93,12 @@ def echo(dest: Destination) -> str | None:
         ae.shutdown()
 
 
-def store(dest: Destination, files: Iterable[Path], *, stored: Callable[[Path], None] = lambda p: None) -> None:
-    """C-STORE each file on one association; `stored(path)` after each success (the caller records it,
-    so a retry after a crash sends only the rest). Raises StoreUnavailable or StoreRefused."""
-    paths = list(files)
+def store(dest: Destination, objects: Iterable[Dataset | Path],
+          *, stored: Callable[[Dataset | Path], None] = lambda p: None) -> None:
+    """C-STORE each object (a Dataset with file meta, or a DICOM file) on one association; `stored(obj)` after
+    each success (the caller records it, so a retry after a crash sends only the rest). Raises
+    StoreUnavailable or StoreRefused."""
+    paths = list(objects)
     if not paths:
         return
     ae = _ae(dest)
@@ -104,18 +107,18 @@ def store(dest: Destination, files: Iterable[Path], *, stored: Callable[[Path], 
     assoc = _associate(ae, dest)
     try:
         for path in paths:
-            ds = dcmread(path)
+            ds = path if isinstance(path, Dataset) else dcmread(path)
             try:
                 status = assoc.send_c_store(ds)
             except ValueError as exc:  # no accepted presentation context for this SOP class
                 raise StoreRefused(f"{dest} does not accept {ds.SOPClassUID.name}: {exc}") from exc
             if not status or "Status" not in status:
-                raise StoreUnavailable(f"{dest}: no C-STORE response for {path.name} (association lost)")
+                raise StoreUnavailable(f"{dest}: no C-STORE response (association lost)")
             code = int(status.Status)
             comment = f" ({status.ErrorComment})" if "ErrorComment" in status else ""
             if code == SUCCESS or code in STORED_WITH_WARNING:
                 if code != SUCCESS:
-                    log.warning("%s stored %s with warning 0x%04X%s", dest, path.name, code, comment)
+                    log.warning("%s stored %s with warning 0x%04X%s", dest, ds.SOPInstanceUID, code, comment)
                 stored(path)
                 continue
             message = f"{dest} answered C-STORE of {ds.SOPClassUID.name} with 0x{code:04X}{comment}"
