@@ -60,6 +60,7 @@ def _permanent(status: int) -> bool:
 def _ae(dest: Destination) -> AE:
     ae = AE(ae_title=dest.calling_ae)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = dest.timeout
+    ae.connection_timeout = dest.timeout  # pynetdicom's default None waits for the OS (minutes) on a silent host
     return ae
 
 

@@ -205,7 +205,7 @@ class PacsArchive(Output):
 
         from printserver.archive.cstore import echo
 
-        problem = echo(replace(self.destination, timeout=min(self.timeout, 5.0)))  # health must be quick
+        problem = echo(replace(self.destination, timeout=min(self.timeout, 3.0)))  # health must be quick
         if problem:
             return "WARNING", "CHECK PRINTER", f"archive {problem}"
         return "NORMAL", "NORMAL", ""

@@ -24,6 +24,8 @@ Printer N-GET and N-EVENT-REPORT reflect the real imager.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
@@ -48,6 +50,20 @@ SESSION_KEYS = ("NumberOfCopies", "PrintPriority", "MediumType", "FilmDestinatio
 #: Film box attributes forwarded (Illumination / Reflected Ambient Light: the upstream's own, not sent,
 #: as some printers refuse them; film_p_values uses ours, so the densities hold for the default light box)
 FILM_BOX_KEYS = ("FilmOrientation", "FilmSizeID", "MinDensity", "MaxDensity")
+
+
+#: Per upstream (host, port, AE): held while a film is being printed there, so one job at a time goes to
+#: it and a health check does not queue behind the print (dcmprscp-like printers serve one association
+#: at a time); the last health seen, reused while busy and for HEALTH_SECONDS.
+_LOCKS: dict[tuple[str, int, str], threading.Lock] = {}
+_LAST_HEALTH: dict[tuple[str, int, str], tuple[float, tuple[str, str, str]]] = {}
+_GUARD = threading.Lock()
+HEALTH_SECONDS = 10.0
+
+
+def _lock(key: tuple[str, int, str]) -> threading.Lock:
+    with _GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
 
 
 def parse_relay(value: str) -> dict[str, Any]:
@@ -159,9 +175,10 @@ class DicomRelay(Output):
         index, film = pending[0]
         label = f"film{film.film_number}"
         try:
-            with PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae,
-                                     timeout=self.timeout) as client:
+            with _lock(self._upstream), PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae,
+                                                           timeout=self.timeout) as client:
                 result = client.print_images([self._image(job, index)], film_options(job, film))
+                _LAST_HEALTH[self._upstream] = (time.monotonic(), _printer_health(result.printer, self.called_ae))
         except (PrintClientError, OSError) as exc:
             return Retry(reason=f"{self.called_ae} at {self.host}:{self.port}: {exc}", info="PRINTER OFFLINE",
                          memo={"printed": printed})
@@ -181,17 +198,35 @@ class DicomRelay(Output):
             return Done(detail=f"{len(printed)} film(s) printed on {self.called_ae}", memo=memo, notes=notes)
         return Wait(after=0.0, printing=True, detail=f"{label} printed on {self.called_ae}", memo=memo, notes=notes)
 
+    @property
+    def _upstream(self) -> tuple[str, int, str]:
+        return self.host, self.port, self.called_ae
+
     def health(self) -> Health:
-        """The upstream's own Printer Status (one N-GET), or FAILURE / PRINTER OFFLINE when it cannot be reached."""
+        """The upstream's own Printer Status (one N-GET, at most every HEALTH_SECONDS, never while a film is
+        being printed there), or FAILURE / PRINTER OFFLINE when it cannot be reached."""
         from printserver.scu.client import PrintClient
         from printserver.scu.transport import PrintClientError
 
+        seen = _LAST_HEALTH.get(self._upstream)
+        lock = _lock(self._upstream)
+        if seen is not None and (time.monotonic() - seen[0] < HEALTH_SECONDS or lock.locked()):
+            return seen[1]
+        if not lock.acquire(blocking=False):
+            return "NORMAL", "NORMAL", ""  # printing there right now, nothing known yet: it answers
         try:
             with PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae,
                                      timeout=min(self.timeout, 5.0)) as client:
-                printer = client.printer_status()
+                health = _printer_health(client.printer_status(), self.called_ae)
         except (PrintClientError, OSError) as exc:
-            return "FAILURE", "PRINTER OFFLINE", f"upstream printer {exc}"
-        status = printer.get("PrinterStatus", "NORMAL") or "NORMAL"
-        info = printer.get("PrinterStatusInfo", "NORMAL") or "NORMAL"
-        return status, info, "" if status == "NORMAL" else f"upstream printer {self.called_ae} reports {info}"
+            health = ("FAILURE", "PRINTER OFFLINE", f"upstream printer {exc}")
+        finally:
+            lock.release()
+        _LAST_HEALTH[self._upstream] = (time.monotonic(), health)
+        return health
+
+
+def _printer_health(printer: dict[str, str], called_ae: str) -> Health:
+    status = printer.get("PrinterStatus", "NORMAL") or "NORMAL"
+    info = printer.get("PrinterStatusInfo", "NORMAL") or "NORMAL"
+    return status, info, "" if status == "NORMAL" else f"upstream printer {called_ae} reports {info}"
