@@ -33,20 +33,6 @@ from printserver.scu.transport import TRANSFER_SYNTAXES as SCU_TRANSFER_SYNTAXES
 from printserver.spool.records import EVENT_TYPE_ID
 from printserver.status import COMMON_FAILURES, STATUS_BY_OPERATION, Status, category
 
-SOP_CLASS_NAMES = {
-    uids.VERIFICATION: "Verification",
-    uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META: "Basic Grayscale Print Management Meta",
-    uids.BASIC_COLOR_PRINT_MANAGEMENT_META: "Basic Color Print Management Meta",
-    uids.BASIC_FILM_SESSION: "Basic Film Session",
-    uids.BASIC_FILM_BOX: "Basic Film Box",
-    uids.BASIC_GRAYSCALE_IMAGE_BOX: "Basic Grayscale Image Box",
-    uids.BASIC_COLOR_IMAGE_BOX: "Basic Color Image Box",
-    uids.PRINTER: "Printer",
-    uids.BASIC_ANNOTATION_BOX: "Basic Annotation Box",
-    uids.PRINT_JOB: "Print Job",
-    uids.PRESENTATION_LUT: "Presentation LUT",
-    uids.PRINTER_CONFIGURATION_RETRIEVAL: "Printer Configuration Retrieval",
-}
 TRANSFER_SYNTAX_NAMES = {
     uids.IMPLICIT_VR_LITTLE_ENDIAN: "Implicit VR Little Endian",
     uids.EXPLICIT_VR_LITTLE_ENDIAN: "Explicit VR Little Endian",
@@ -117,7 +103,7 @@ def sop_classes() -> list[str]:
              "(result 3, abstract syntax not supported), never accepted and then failed. Meta classes carry their "
              "component classes; optional classes have their own presentation contexts.", ""]
     all_uids = list(dict.fromkeys([*SUPPORTED_ABSTRACT_SYNTAXES, *PROPOSED_CONTEXTS]))
-    rows = [[SOP_CLASS_NAMES.get(u, u), u, "Yes" if u in PROPOSED_CONTEXTS else "No",
+    rows = [[uids.name(u), u, "Yes" if u in PROPOSED_CONTEXTS else "No",
              "Yes" if u in SUPPORTED_ABSTRACT_SYNTAXES else "No"] for u in all_uids]
     lines += _table(["SOP Class", "UID", "SCU", "SCP"], rows)
     return lines
@@ -263,7 +249,7 @@ def status_codes() -> list[str]:
              "Every failure carries an Error Comment starting with the attribute's keyword; the association goes on. "
              "Any request may also be answered "
              + ", ".join(f"{s:04X} ({s.text})" for s in COMMON_FAILURES) + ".", ""]
-    rows = [[cls, op, "; ".join(f"{s:04X} {category(s).value} ({s.text})" for s in codes)]
+    rows = [[uids.name(cls), op, "; ".join(f"{s:04X} {category(s).value} ({s.text})" for s in codes)]
             for (cls, op), codes in STATUS_BY_OPERATION.items()]
     lines += _table(["SOP Class", "Operation", "Statuses besides 0000 Success"], rows)
     codes = [[f"{s:04X}", s.category.value, s.text] for s in Status]

@@ -5,6 +5,8 @@ One table serves the wire, the logs, the tests and the conformance documentation
 
 from enum import Enum, IntEnum
 
+from printserver import uids
+
 
 class Category(Enum):
     SUCCESS = "Success"
@@ -116,6 +118,32 @@ def category(code: int) -> Category:
     return Category.FAILURE
 
 
+class Field(Enum):
+    """Optional status fields of a DIMSE response (PS3.7 Annex C), by command element keyword."""
+
+    ERROR_COMMENT = "ErrorComment"  # (0000,0902) LO: text naming the attribute first
+    OFFENDING_ELEMENT = "OffendingElement"  # (0000,0901) AT 1-n: the elements in error
+    ATTRIBUTE_IDENTIFIER_LIST = "AttributeIdentifierList"  # (0000,1005) AT 1-n: attributes not recognized
+    ERROR_ID = "ErrorID"  # (0000,0903) US: an application-specific error code
+
+
+_F = Field
+#: The fields PS3.7 names for a status besides Status and the Affected SOP Class / Instance UID (which the
+#: toolkit fills in): 0107 lists the attributes not recognized (C.4.2); 0110 a comment and an error ID
+#: (C.5.21); every other warning and failure the elements in error and a comment (C.4, C.5).
+FIELDS_BY_STATUS: dict[int, tuple[Field, ...]] = {
+    0x0000: (),
+    0x0107: (_F.ATTRIBUTE_IDENTIFIER_LIST, _F.ERROR_COMMENT),
+    0x0110: (_F.ERROR_COMMENT, _F.ERROR_ID),
+}
+WARNING_OR_FAILURE_FIELDS = (_F.ERROR_COMMENT, _F.OFFENDING_ELEMENT)
+
+
+def fields(code: int) -> tuple[Field, ...]:
+    """Which optional status fields a response with status `code` carries."""
+    return FIELDS_BY_STATUS.get(code, () if category(code) is Category.SUCCESS else WARNING_OR_FAILURE_FIELDS)
+
+
 def describe(code: int) -> str:
     """'0xB605 Warning: Min/Max Density ...' for logs and CLI output."""
     try:
@@ -129,41 +157,42 @@ _S = Status
 #: Every status each operation can answer besides Success (PS3.4 H.4 per class; the conformance statement
 #: prints this). Common to every request: 0110, 0117, 0118 (class not on the context), 0211 (no such operation).
 COMMON_FAILURES = (_S.PROCESSING_FAILURE, _S.INVALID_OBJECT_INSTANCE, _S.NO_SUCH_SOP_CLASS, _S.UNRECOGNIZED_OPERATION)
-STATUS_BY_OPERATION: dict[tuple[str, str], tuple[Status, ...]] = {
-    ("Basic Film Session", "N-CREATE"): (_S.ATTRIBUTE_LIST_ERROR, _S.MEMORY_ALLOCATION_NOT_SUPPORTED,
+STATUS_BY_OPERATION: dict[tuple[str, str], tuple[Status, ...]] = {  # (SOP Class UID, operation)
+    (uids.BASIC_FILM_SESSION, "N-CREATE"): (_S.ATTRIBUTE_LIST_ERROR, _S.MEMORY_ALLOCATION_NOT_SUPPORTED,
                                          _S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE, _S.DUPLICATE_SOP_INSTANCE),
-    ("Basic Film Session", "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.MEMORY_ALLOCATION_NOT_SUPPORTED,
+    (uids.BASIC_FILM_SESSION, "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.MEMORY_ALLOCATION_NOT_SUPPORTED,
                                       _S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE, _S.NO_SUCH_OBJECT_INSTANCE,
                                       _S.CLASS_INSTANCE_CONFLICT),
-    ("Basic Film Session", "N-ACTION"): (_S.COLLATION_NOT_SUPPORTED, _S.EMPTY_PAGE_FILM_SESSION, _S.IMAGE_DEMAGNIFIED,
-                                         _S.IMAGE_CROPPED, _S.IMAGE_DECIMATED, _S.NO_SUCH_ACTION_TYPE,
-                                         _S.NO_SUCH_OBJECT_INSTANCE, _S.NO_FILM_BOX, _S.PRINT_QUEUE_FULL_SESSION),
-    ("Basic Film Session", "N-DELETE"): (_S.NO_SUCH_OBJECT_INSTANCE, _S.CLASS_INSTANCE_CONFLICT),
-    ("Basic Film Box", "N-CREATE"): (_S.ATTRIBUTE_LIST_ERROR, _S.DENSITY_OUT_OF_PRINTER_RANGE, _S.NO_SUCH_ATTRIBUTE,
+    (uids.BASIC_FILM_SESSION, "N-ACTION"): (_S.COLLATION_NOT_SUPPORTED, _S.EMPTY_PAGE_FILM_SESSION,
+                                         _S.IMAGE_DEMAGNIFIED, _S.IMAGE_CROPPED, _S.IMAGE_DECIMATED,
+                                         _S.NO_SUCH_ACTION_TYPE, _S.NO_SUCH_OBJECT_INSTANCE, _S.NO_FILM_BOX,
+                                         _S.PRINT_QUEUE_FULL_SESSION),
+    (uids.BASIC_FILM_SESSION, "N-DELETE"): (_S.NO_SUCH_OBJECT_INSTANCE, _S.CLASS_INSTANCE_CONFLICT),
+    (uids.BASIC_FILM_BOX, "N-CREATE"): (_S.ATTRIBUTE_LIST_ERROR, _S.DENSITY_OUT_OF_PRINTER_RANGE, _S.NO_SUCH_ATTRIBUTE,
                                      _S.INVALID_ATTRIBUTE_VALUE, _S.DUPLICATE_SOP_INSTANCE, _S.MISSING_ATTRIBUTE,
                                      _S.MISSING_ATTRIBUTE_VALUE, _S.UNPRINTED_FILM_BOX_EXISTS),
-    ("Basic Film Box", "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.DENSITY_OUT_OF_PRINTER_RANGE, _S.NO_SUCH_ATTRIBUTE,
+    (uids.BASIC_FILM_BOX, "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.DENSITY_OUT_OF_PRINTER_RANGE, _S.NO_SUCH_ATTRIBUTE,
                                   _S.INVALID_ATTRIBUTE_VALUE, _S.NO_SUCH_OBJECT_INSTANCE, _S.CLASS_INSTANCE_CONFLICT),
-    ("Basic Film Box", "N-ACTION"): (_S.EMPTY_PAGE_FILM_BOX, _S.IMAGE_DEMAGNIFIED, _S.IMAGE_CROPPED,
+    (uids.BASIC_FILM_BOX, "N-ACTION"): (_S.EMPTY_PAGE_FILM_BOX, _S.IMAGE_DEMAGNIFIED, _S.IMAGE_CROPPED,
                                      _S.IMAGE_DECIMATED, _S.NO_SUCH_ACTION_TYPE, _S.NO_SUCH_OBJECT_INSTANCE,
                                      _S.PRINT_QUEUE_FULL_FILM_BOX),
-    ("Basic Film Box", "N-DELETE"): (_S.NO_SUCH_OBJECT_INSTANCE, _S.CLASS_INSTANCE_CONFLICT),
-    ("Basic Grayscale Image Box", "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.IMAGE_DEMAGNIFIED,
+    (uids.BASIC_FILM_BOX, "N-DELETE"): (_S.NO_SUCH_OBJECT_INSTANCE, _S.CLASS_INSTANCE_CONFLICT),
+    (uids.BASIC_GRAYSCALE_IMAGE_BOX, "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.IMAGE_DEMAGNIFIED,
                                              _S.DENSITY_OUT_OF_PRINTER_RANGE,
                                              _S.IMAGE_CROPPED, _S.IMAGE_DECIMATED, _S.NO_SUCH_ATTRIBUTE,
                                              _S.INVALID_ATTRIBUTE_VALUE, _S.NO_SUCH_OBJECT_INSTANCE,
                                              _S.CLASS_INSTANCE_CONFLICT, _S.MISSING_ATTRIBUTE,
                                              _S.MISSING_ATTRIBUTE_VALUE, _S.IMAGE_LARGER_THAN_BOX,
                                              _S.INSUFFICIENT_MEMORY),
-    ("Basic Color Image Box", "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE,
+    (uids.BASIC_COLOR_IMAGE_BOX, "N-SET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE,
                                          _S.NO_SUCH_OBJECT_INSTANCE, _S.CLASS_INSTANCE_CONFLICT,
                                          _S.MISSING_ATTRIBUTE, _S.MISSING_ATTRIBUTE_VALUE, _S.INSUFFICIENT_MEMORY),
-    ("Basic Annotation Box", "N-SET"): (_S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE, _S.NO_SUCH_OBJECT_INSTANCE,
+    (uids.BASIC_ANNOTATION_BOX, "N-SET"): (_S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE, _S.NO_SUCH_OBJECT_INSTANCE,
                                         _S.MISSING_ATTRIBUTE),
-    ("Presentation LUT", "N-CREATE"): (_S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE, _S.DUPLICATE_SOP_INSTANCE,
+    (uids.PRESENTATION_LUT, "N-CREATE"): (_S.NO_SUCH_ATTRIBUTE, _S.INVALID_ATTRIBUTE_VALUE, _S.DUPLICATE_SOP_INSTANCE,
                                        _S.MISSING_ATTRIBUTE, _S.MISSING_ATTRIBUTE_VALUE),
-    ("Presentation LUT", "N-DELETE"): (_S.NO_SUCH_OBJECT_INSTANCE,),
-    ("Printer", "N-GET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_OBJECT_INSTANCE),
-    ("Print Job", "N-GET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_OBJECT_INSTANCE),
-    ("Printer Configuration Retrieval", "N-GET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_OBJECT_INSTANCE),
+    (uids.PRESENTATION_LUT, "N-DELETE"): (_S.NO_SUCH_OBJECT_INSTANCE,),
+    (uids.PRINTER, "N-GET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_OBJECT_INSTANCE),
+    (uids.PRINT_JOB, "N-GET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_OBJECT_INSTANCE),
+    (uids.PRINTER_CONFIGURATION_RETRIEVAL, "N-GET"): (_S.ATTRIBUTE_LIST_ERROR, _S.NO_SUCH_OBJECT_INSTANCE),
 }

@@ -36,6 +36,28 @@ META_MEMBERS: Final[dict[str, frozenset[str]]] = {
     ),
 }
 
+#: The standard's name of each SOP class, for logs, status comments and the conformance statement.
+SOP_CLASS_NAMES: Final[dict[str, str]] = {
+    VERIFICATION: "Verification",
+    BASIC_GRAYSCALE_PRINT_MANAGEMENT_META: "Basic Grayscale Print Management Meta",
+    BASIC_COLOR_PRINT_MANAGEMENT_META: "Basic Color Print Management Meta",
+    BASIC_FILM_SESSION: "Basic Film Session",
+    BASIC_FILM_BOX: "Basic Film Box",
+    BASIC_GRAYSCALE_IMAGE_BOX: "Basic Grayscale Image Box",
+    BASIC_COLOR_IMAGE_BOX: "Basic Color Image Box",
+    PRINTER: "Printer",
+    BASIC_ANNOTATION_BOX: "Basic Annotation Box",
+    PRINT_JOB: "Print Job",
+    PRESENTATION_LUT: "Presentation LUT",
+    PRINTER_CONFIGURATION_RETRIEVAL: "Printer Configuration Retrieval",
+}
+
+
+def name(uid: str) -> str:
+    """'Basic Film Box' for its UID; an unknown UID names itself."""
+    return SOP_CLASS_NAMES.get(uid, uid)
+
+
 #: Root for UIDs minted by printserver (UUID-derived 2.25 form: no registered root needed).
 UID_PREFIX: Final = "2.25."
 

@@ -298,7 +298,7 @@ def validate(
                 continue
             if attr.usage is Usage.REQUIRED:
                 tag = Tag(kw)
-                raise PrintError(Status.MISSING_ATTRIBUTE, f"required attribute {kw} is missing", tag, context=where)
+                raise PrintError(Status.MISSING_ATTRIBUTE, f"{kw} is required and missing", tag, context=where)
             if attr.default is not None and attr.usage is Usage.SUPPORTED:
                 out.values[kw] = attr.default(profile)
     if out.ignored:

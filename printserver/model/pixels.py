@@ -41,7 +41,7 @@ class GrayscaleImage:
 
 def _require(item: Dataset, keyword: str, where: str) -> object:
     if keyword not in item:
-        raise PrintError(Status.MISSING_ATTRIBUTE, f"required attribute {keyword} is missing", _tag(keyword),
+        raise PrintError(Status.MISSING_ATTRIBUTE, f"{keyword} is required and missing", _tag(keyword),
                          context=where)
     value = item[keyword].value
     if value is None or value == "" or value == b"":
@@ -63,8 +63,10 @@ def identifying_attributes(item: Dataset | None) -> dict[str, str]:
         return {}
     found = {}
     for keyword in IDENTIFYING_KEYWORDS:
-        elem = item[keyword] if keyword in item else None
-        if elem is not None and not elem.is_empty and elem.VM == 1:
+        if keyword not in item:
+            continue
+        elem = item[keyword]  # the element (its VM), not only its value
+        if not elem.is_empty and elem.VM == 1:
             found[keyword] = str(elem.value).strip()
     return {k: v for k, v in found.items() if v}
 
@@ -119,7 +121,7 @@ def pixel_bytes(item: Dataset, needed: int, where: str, *, little_endian: bool, 
     """Pixel Data of exactly `needed` bytes (plus one pad byte) as uint8, OW byte pairs unswapped on a
     big endian wire (there OW is a stream of 16-bit words)."""
     if "PixelData" not in item:
-        raise PrintError(Status.MISSING_ATTRIBUTE, "required attribute PixelData is missing",
+        raise PrintError(Status.MISSING_ATTRIBUTE, "PixelData is required and missing",
                          _tag("PixelData"), context=where)
     elem = item["PixelData"]
     data = elem.value or b""

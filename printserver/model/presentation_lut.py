@@ -8,16 +8,25 @@ CP-173) film sessions that reference it; the renderer gets it as a plain dict (`
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydicom.dataset import Dataset
 
+from printserver import uids
 from printserver.config import PrinterProfile
 from printserver.errors import PrintError
 from printserver.model.attributes import Attr, Usage, one_of, validate
+from printserver.model.common import require_no_data
+from printserver.model.messages import Request, Response
 from printserver.status import Status
+
+if TYPE_CHECKING:
+    from printserver.model.session import PrintSession
+
+log = logging.getLogger(__name__)
 
 SHAPES = ("IDENTITY", "LIN OD")
 #: LUT Descriptor number of entries the SCP accepts: one per value of an 8-bit or a 12-bit image.
@@ -29,6 +38,8 @@ PRESENTATION_LUT = {
 }
 
 _SEQ_TAG, _SHAPE_TAG, _DESC_TAG, _DATA_TAG = 0x20500010, 0x20500020, 0x00283002, 0x00283006
+_REFERENCE = 0x20500500  # Referenced Presentation LUT Sequence
+REFERENCE = "ReferencedPresentationLUTSequence"
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,7 @@ def parse_presentation_lut(uid: str, ds: Dataset | None, profile: PrinterProfile
     item = seq[0]
     for keyword, tag in (("LUTDescriptor", _DESC_TAG), ("LUTData", _DATA_TAG)):
         if keyword not in item or item[keyword].is_empty:
-            raise PrintError(Status.MISSING_ATTRIBUTE, f"required attribute {keyword} is missing", tag,
+            raise PrintError(Status.MISSING_ATTRIBUTE, f"{keyword} is required and missing", tag,
                              context=f"{where} PresentationLUTSequence item")
     desc = _words(item["LUTDescriptor"].value, little_endian)
     if len(desc) != 3:
@@ -103,3 +114,73 @@ def parse_presentation_lut(uid: str, ds: Dataset | None, profile: PrinterProfile
     if max(data) >= 1 << bits:
         raise _invalid("LUTData", f"value {max(data)} exceeds {bits} bits", _DATA_TAG, where)
     return PresentationLut(uid, bits=bits, data=tuple(data))
+
+
+# --- the SOP instance on an association -------------------------------------------------------------
+
+
+def create(s: PrintSession, req: Request) -> Response:
+    uid = s.new_instance_uid(req)
+    plut = parse_presentation_lut(uid, req.dataset, s.profile, little_endian=req.little_endian,
+                                  where="Presentation LUT N-CREATE")
+    s.instances[uid] = (uids.PRESENTATION_LUT, plut)
+    log.info("Presentation LUT %s created by %s: %s", uid, s.calling_ae, plut.describe())
+    return Response(Status.SUCCESS, created_instance_uid=None if req.sop_instance_uid else uid)
+
+
+def delete(s: PrintSession, req: Request) -> Response:
+    plut: PresentationLut = s.lookup(req)
+    require_no_data(req, "N-DELETE")
+    users = _users(s, plut.sop_instance_uid)
+    if users:
+        raise PrintError(Status.PROCESSING_FAILURE,
+                         f"still referenced by {users[0]}: Presentation LUT {plut.sop_instance_uid} not deleted")
+    del s.instances[plut.sop_instance_uid]
+    return Response(Status.SUCCESS)
+
+
+def _users(s: PrintSession, uid: str) -> list[str]:
+    session = s.film_session
+    if session is None:
+        return []
+    users = ["the film session"] if session.attributes.get(REFERENCE) == uid else []
+    for fb in session.film_boxes:
+        if fb.attributes.get(REFERENCE) == uid:
+            users.append(f"film box {fb.sop_instance_uid}")
+        users += [f"image box {ib.position}" for ib in fb.image_boxes if ib.attributes.get(REFERENCE) == uid]
+    return users
+
+
+def resolve_reference(s: PrintSession, values: dict[str, Any], where: str) -> None:
+    """Replace a Referenced Presentation LUT Sequence in `values` by the referenced instance's UID (checked)."""
+    seq = values.get(REFERENCE)
+    if seq is None:
+        return
+    item = seq[0] if len(seq) == 1 else None
+    uid = str(item.get("ReferencedSOPInstanceUID", "")) if item is not None else ""
+    cls = str(item.get("ReferencedSOPClassUID", "")) if item is not None else ""
+    entry = s.instances.get(uid)
+    if item is None or cls not in ("", uids.PRESENTATION_LUT) or entry is None or entry[0] != uids.PRESENTATION_LUT:
+        why = (f"must hold 1 item, has {len(seq)}" if item is None
+               else f"names {uid or '(no UID)'}, not a Presentation LUT of this association")
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{REFERENCE} {why}", _REFERENCE, context=where)
+    values[REFERENCE] = uid
+
+
+def in_force(s: PrintSession, image_box: dict[str, Any], film_box: dict[str, Any]) -> PresentationLut | None:
+    """The Presentation LUT an image prints with: the image box's reference, else the film box's, else
+    (pre-CP-173) the film session's; None: no Presentation LUT (Configuration Information decides)."""
+    session = s.film_session.attributes if s.film_session is not None else {}
+    uid = image_box.get(REFERENCE) or film_box.get(REFERENCE) or session.get(REFERENCE)
+    entry = s.instances.get(uid) if uid else None
+    return entry[1] if entry is not None and entry[0] == uids.PRESENTATION_LUT else None
+
+
+def check_match(s: PrintSession, plut: PresentationLut | None, bits_stored: int, where: str) -> None:
+    """With presentation_lut_match_required, a table must have one entry per stored value (DCMTK's rule)."""
+    if plut is None or not s.profile.presentation_lut_match_required:
+        return
+    if plut.entries is not None and plut.entries != 1 << bits_stored:
+        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE,
+                         f"{REFERENCE}: LUT of {plut.entries} entries for a {bits_stored}-bit image",
+                         _REFERENCE, context=where)

@@ -1,11 +1,28 @@
-"""The Printer SOP instance (PS3.4 H.4.6): what N-GET reports, from the printer profile."""
+"""The Printer SOP instance (PS3.4 H.4.6): what N-GET reports, from the profile and the outputs' health.
+
+Also the Printer Configuration Retrieval N-GET (its data lives in printer_configuration.py).
+"""
 
 from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset
 
+from printserver import uids
 from printserver.config import PrinterProfile
+from printserver.errors import PrintError
+from printserver.model.messages import Request, Response
+from printserver.model.printer_configuration import printer_configuration
+from printserver.status import Status
+
+if TYPE_CHECKING:
+    from printserver.model.session import PrintSession
+
+log = logging.getLogger(__name__)
 
 #: Printer attributes this SCP reports, in the order of PS3.4 Table H.4-19.
 PRINTER_KEYWORDS = (
@@ -54,3 +71,36 @@ def printer_event_information(status: str, status_info: str, printer_name: str) 
     ds.PrinterStatusInfo = status_info
     ds.PrinterName = printer_name
     return ds
+
+
+def attribute_list_response(ds: Dataset, unknown: list[int] | tuple[int, ...]) -> Response:
+    """An N-GET answer: the attributes known; 0107 naming those that are not (PS3.7 C.4.2)."""
+    return Response(Status.ATTRIBUTE_LIST_ERROR if unknown else Status.SUCCESS, ds,
+                    attribute_identifiers=tuple(unknown),
+                    error_comment="unsupported attributes ignored" if unknown else None)
+
+
+def _well_known(req: Request, instance: str) -> None:
+    if req.sop_instance_uid != instance:
+        raise PrintError(Status.NO_SUCH_OBJECT_INSTANCE,
+                         f"{uids.name(req.sop_class_uid)} instance must be the well-known {instance}, "
+                         f"got {req.sop_instance_uid}")
+
+
+def get(s: PrintSession, req: Request) -> Response:
+    """Printer N-GET: the configured identity, with the status the outputs report (when a view is given)."""
+    _well_known(req, uids.PRINTER_INSTANCE)
+    profile = s.profile
+    if s.health is not None:
+        status, info, why = s.health.get(profile)
+        if why and status != "NORMAL":
+            log.info("printer %s reports %s/%s: %s", profile.ae_title, status, info, why)
+        profile = replace(profile, printer_status=status, printer_status_info=info)
+    ds, unknown = printer_attributes(profile, req.attribute_identifiers)
+    return attribute_list_response(ds, unknown)
+
+
+def get_configuration(s: PrintSession, req: Request) -> Response:
+    _well_known(req, uids.PRINTER_CONFIGURATION_RETRIEVAL_INSTANCE)
+    ds = printer_configuration(s.profile, s.layouts)
+    return attribute_list_response(ds, [t for t in req.attribute_identifiers if t not in ds])

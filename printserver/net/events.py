@@ -1,4 +1,5 @@
-"""Print Job: the N-ACTION's Referenced Print Job Sequence, N-GET, and N-EVENT-REPORTs to the modality.
+"""Print Job N-EVENT-REPORTs to the modality (the model answers Print Job N-GET and adds the N-ACTION's
+Referenced Print Job Sequence; its WatchPrintJob effect brings the job here).
 
 Events go over the association that created the job, only while it is open, only if it negotiated
 the Print Job SOP class, and never before the N-ACTION response (a job's events wait behind a gate
@@ -11,38 +12,22 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from dataclasses import asdict
 from typing import Any
 
 from pydicom.dataset import Dataset
 
 from printserver import uids
-from printserver.errors import PrintError
-from printserver.model.messages import Request, Response
-from printserver.model.print_job import event_information, print_job_attributes
+from printserver.model.print_job import event_information
 from printserver.net import fixes
 from printserver.spool.records import DONE, EVENT_TYPE_ID, FAILURE, JobBook, JobRecord
-from printserver.status import Status
 
 log = logging.getLogger(__name__)
 
 GATE_TIMEOUT = 30.0  # seconds an event waits for its N-ACTION response to be sent
 
 
-def has_print_job_context(assoc: Any) -> bool:
-    return any(cx.abstract_syntax == uids.PRINT_JOB for cx in assoc.accepted_contexts)
-
-
-def referenced_print_job(job_uid: str) -> Any:
-    """(2100,0500) Referenced Print Job Sequence; pydicom names it ...PullStoredPrint (notes)."""
-    item = Dataset()
-    item.ReferencedSOPClassUID = uids.PRINT_JOB
-    item.ReferencedSOPInstanceUID = job_uid
-    return item
-
-
 class PrintJobs:
-    """Watches the jobs an association created; answers Print Job N-GET; sends their events."""
+    """Watches the jobs an association created and sends their events."""
 
     def __init__(self, book: JobBook) -> None:
         self.book = book
@@ -60,6 +45,16 @@ class PrintJobs:
         with self._lock:
             self._watch[job_uid] = (assoc, gate)
             self._unsent.setdefault(assoc, []).append(gate)
+
+    def unwatch(self, job_uid: str) -> None:
+        """The job was not accepted after all (the spool refused it): no events."""
+        with self._lock:
+            watched = self._watch.pop(job_uid, None)
+            if watched is not None:
+                assoc, gate = watched
+                gates = self._unsent.get(assoc, [])
+                if gate in gates:
+                    gates.remove(gate)
 
     def on_sent(self, event: Any) -> None:
         """EVT_DIMSE_SENT: an N-ACTION response left, so the events of its job may follow."""
@@ -87,7 +82,7 @@ class PrintJobs:
             return
         assoc, gate = watched
         self._outbox.put((assoc, gate, record.job_uid, EVENT_TYPE_ID[record.execution_status],
-                          event_information(asdict(record))))
+                          event_information(record)))
 
     def _send_loop(self) -> None:
         while True:
@@ -113,15 +108,3 @@ class PrintJobs:
     def stop(self) -> None:
         self._outbox.put(None)
         self._thread.join(timeout=5)
-
-    def n_get(self, req: Request) -> Response:
-        """N-GET Print Job: the job's state, from its record (PS3.4 H.4.5.1.3)."""
-        if req.op.value != "N-GET":
-            raise PrintError(Status.UNRECOGNIZED_OPERATION, f"{req.op.value} is not an operation of Print Job")
-        record = self.book.get(req.sop_instance_uid or "")
-        if record is None:
-            raise PrintError(Status.NO_SUCH_OBJECT_INSTANCE, f"Print Job {req.sop_instance_uid} is not known here")
-        ds, unknown = print_job_attributes(asdict(record), req.attribute_identifiers)
-        status = Status.ATTRIBUTE_LIST_ERROR if unknown else Status.SUCCESS
-        return Response(status, ds, attribute_identifiers=tuple(unknown),
-                        error_comment="unsupported attributes ignored" if unknown else None)

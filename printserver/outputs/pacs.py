@@ -16,9 +16,9 @@ The render workers make the film rasters (and the true-size PDF); a delivery ste
 them (archive/objects.py, identity from archive/identity.py) and stores it, so at most one object is
 in flight when the server is killed. The memo keeps which objects are stored ("film3", "pdf"), the Patient
 ID used and where each identity value came from; the UIDs are derived from the job, so a redone step
-stores the same instance, which the PACS keeps once. Association refused, network errors and out-of-resources statuses are retried
-with the spool's backoff until `server.delivery_give_up`; a PACS that refuses the object (0122, A9xx,
-Cxxx) fails the output at once, with its status in the reason.
+stores the same instance, which the PACS keeps once. Association refused, network errors and
+out-of-resources statuses are retried with the spool's backoff until `server.delivery_give_up`; a PACS
+that refuses the object (0122, A9xx, Cxxx) fails the output at once, with its status in the reason.
 """
 
 from __future__ import annotations

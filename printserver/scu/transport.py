@@ -18,9 +18,9 @@ from pynetdicom import AE, evt
 from printserver import uids
 from printserver.config import PrinterProfile
 from printserver.layout import load_layouts
-from printserver.model.association import PrintAssociation
 from printserver.model.job import PrintJob
 from printserver.model.messages import Op, Request
+from printserver.model.session import PrintSession
 from printserver.net import fixes, sockets
 from printserver.status import Category, Status, category
 
@@ -159,7 +159,7 @@ class LocalTransport:
     supports_color: bool = True
 
     def __post_init__(self) -> None:
-        self.model = PrintAssociation(self.profile, load_layouts(), calling_ae=self.calling_ae,
+        self.model = PrintSession(self.profile, load_layouts(), calling_ae=self.calling_ae,
                                       called_ae=self.profile.ae_title, negotiated=frozenset({META, COLOR_META}))
         self.context = META
 

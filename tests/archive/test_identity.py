@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pydicom.dataset import Dataset
 
 from printserver import uids
 from printserver.archive.identity import (
@@ -16,9 +15,8 @@ from printserver.archive.identity import (
     placeholder_patient_id,
     resolve_identity,
 )
-from printserver.model.messages import Op
 from printserver.status import Status
-from tests.model.test_association import film_box, new_assoc, req
+from tests.model.modality import Modality
 from tests.printscu import image_box_dataset
 
 CREATED = "2026-11-24T10:00:00.000000+00:00"
@@ -114,17 +112,17 @@ def test_rule_check_names_the_key(rule: IdentityRule, key: str) -> None:
 
 
 def test_the_model_keeps_what_the_modality_put_into_the_image_item_and_the_job_is_filed_under_it() -> None:
-    pa = new_assoc()
-    pa.handle(req(Op.N_CREATE, uids.BASIC_FILM_SESSION, None, Dataset()))
-    rsp = film_box(pa, "STANDARD\\2,1")
-    boxes = [i.ReferencedSOPInstanceUID for i in rsp.dataset.ReferencedImageBoxSequence]
+    modality = Modality()
+    assert modality.create_session() == Status.SUCCESS
+    assert modality.create_film_box("STANDARD\\2,1").status == Status.SUCCESS
     ds = image_box_dataset(2, np.full((8, 8), 7, np.uint16))
     item = ds.BasicGrayscaleImageSequence[0]
     item.PatientName, item.PatientID, item.AccessionNumber = "DOE^JANE", "12345", "A77"
     item.StudyInstanceUID = "1.2.840.99.1"
     item.OtherPatientIDs = "not kept"
-    assert pa.handle(req(Op.N_SET, uids.BASIC_GRAYSCALE_IMAGE_BOX, boxes[1], ds)).status is Status.SUCCESS
-    job = pa.handle(req(Op.N_ACTION, uids.BASIC_FILM_BOX, rsp.created_instance_uid, action_type_id=1)).job
+    assert modality.n_set(ds, uids.BASIC_GRAYSCALE_IMAGE_BOX, modality.image_box_uids[1]).status is Status.SUCCESS
+    job = modality.print_film_box().job
+    assert job is not None
     assert job.films[0].image_boxes[1].source_attributes == {
         "PatientName": "DOE^JANE", "PatientID": "12345", "AccessionNumber": "A77", "StudyInstanceUID": "1.2.840.99.1"}
     assert job.films[0].image_boxes[0].source_attributes == {}

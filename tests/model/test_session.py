@@ -9,8 +9,8 @@ from pydicom.sequence import Sequence
 from printserver import uids
 from printserver.config import PrinterProfile
 from printserver.layout import load_layouts
-from printserver.model.association import PrintAssociation
 from printserver.model.messages import Op, Request
+from printserver.model.session import PrintSession
 from printserver.status import Status
 from tests.printscu import image_box_dataset
 
@@ -21,11 +21,11 @@ def req(op: Op, cls: str, uid: str | None, ds: Dataset | None = None, **kw: obje
     return Request(op, cls, uid, META, ds, **kw)
 
 
-def new_assoc(**profile: object) -> PrintAssociation:
-    return PrintAssociation(PrinterProfile(**profile), load_layouts(), calling_ae="UNIT")
+def new_assoc(**profile: object) -> PrintSession:
+    return PrintSession(PrinterProfile(**profile), load_layouts(), calling_ae="UNIT")
 
 
-def film_box(pa: PrintAssociation, fmt: str = "STANDARD\\1,1", **attrs: object):
+def film_box(pa: PrintSession, fmt: str = "STANDARD\\1,1", **attrs: object):
     ds = Dataset()
     ds.ImageDisplayFormat = fmt
     for k, v in attrs.items():
