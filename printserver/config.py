@@ -14,7 +14,9 @@ from typing import Any
 
 from printserver.errors import ConfigError
 from printserver.layout import ALL_FORMAT_KINDS, LayoutData, load_layouts
-from printserver.outputs.files import DEFAULT_PDF_NAME, check_pdf_name
+from printserver.outputs.files import DEFAULT_PDF_NAME
+from printserver.outputs.plan import outputs_of
+from printserver.outputs.registry import REGISTRY, is_output_table
 
 ALL_MAGNIFICATION_TYPES = ("REPLICATE", "BILINEAR", "CUBIC", "NONE")
 ALL_MEDIUM_TYPES = ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM")
@@ -92,9 +94,12 @@ class PrinterProfile:
     default_resolution_id: str = "STANDARD"
     default_illumination: int = 2000
     default_reflected_ambient_light: int = 10
-    # Outputs: a PDF folder (empty: none), a CUPS queue (empty: none), or both
-    pdf_dir: str = "films"
+    # Outputs (plug-ins, printserver/outputs/): the flat keys of the PDF folder and the CUPS queue below, and
+    # for every other registered output its own table [printer.<name>] / [[printer.<name>]] (output_tables).
+    pdf_dir: str = "films"  # empty: no PDF folder
     pdf_name: str = DEFAULT_PDF_NAME
+    pdf_mode: str = "0600"  # octal mode of the PDFs (folders: x where r); never readable by others
+    pdf_group: str = ""  # group the PDFs are given (with e.g. pdf_mode "0640" for a QA group)
     cups_queue: str = ""
     cups_server: str = ""  # host:port or socket path; empty: CUPS_SERVER, else the system default
     #: Film Size ID -> CUPS media keyword, overriding the built-in map (checked against media-supported)
@@ -104,6 +109,8 @@ class PrinterProfile:
     cups_film_destination: dict[str, str] = field(default_factory=dict)
     cups_options: dict[str, str] = field(default_factory=dict)  # added to every CUPS job
     paper_policy: str = "true-size"  # or "fit"
+    #: Output name -> its TOML table or array of tables, untouched; the output's module validates it.
+    output_tables: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,12 @@ def _coerce(cls: type, data: dict[str, Any], prefix: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
-        _check(key in known, name, f"unknown key (known: {', '.join(sorted(known))})")
+        if cls is PrinterProfile and key not in known and is_output_table(key):
+            _check(isinstance(value, dict | list), name, "must be a table or an array of tables")
+            out.setdefault("output_tables", {})[key] = value
+            continue
+        _check(key in known and key != "output_tables", name,
+               f"unknown key (known: {', '.join(sorted(k for k in known if k != 'output_tables'))})")
         default = getattr(defaults, key)
         if isinstance(default, bool):
             _check(isinstance(value, bool), name, "must be true or false")
@@ -217,22 +229,13 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
     for name in ("max_image_boxes", "max_copies", "max_image_pixels", "default_illumination"):
         _check(getattr(p, name) > 0, f"{key}.{name}", "must be positive")
     _check(p.bins >= 0, f"{key}.bins", "must not be negative")
-    _check(bool(p.pdf_dir or p.cups_queue), f"{key}.pdf_dir",
-           "a printer needs an output: pdf_dir, cups_queue or both")
     for ae in p.allowed_calling_aes:
         _check(isinstance(ae, str) and bool(_AE_RE.match(ae)), f"{key}.allowed_calling_aes",
                f"'{ae}' is not a valid AE title")
     _check(p.paper_policy in PAPER_POLICIES, f"{key}.paper_policy", f"must be one of {PAPER_POLICIES}")
-    problem = check_pdf_name(p.pdf_name)
-    _check(problem is None, f"{key}.pdf_name", problem or "")
-    for size in p.cups_media:
-        _check(size in sizes, f"{key}.cups_media", f"'{size}' is not a Film Size ID")
-    for medium in p.cups_medium_type:
-        _check(medium in ALL_MEDIUM_TYPES, f"{key}.cups_medium_type", f"'{medium}' is not a Medium Type")
-    for name in ("cups_medium_type", "cups_film_destination"):
-        for value, opts in getattr(p, name).items():
-            _check(all("=" in o for o in opts.split()), f"{key}.{name}.{value}",
-                   "must be CUPS options 'name=value name=value'")
+    outputs = outputs_of(p, key)  # each output checks its own keys (ConfigError names the key)
+    _check(bool(outputs), f"{key}.pdf_dir",
+           f"a printer needs an output: pdf_dir, cups_queue, or a table of: {', '.join(REGISTRY)}")
 
 
 def _validate_layout_data(p: PrinterProfile, key: str, layouts: LayoutData) -> None:

@@ -28,9 +28,10 @@ from printserver.model.printer import PRINTER_EVENT_TYPE_ID, PRINTER_KEYWORDS
 from printserver.model.printer_configuration import configuration_item, display_formats
 from printserver.net import acceptance
 from printserver.net.scp import ACSE_TIMEOUT, SUPPORTED_ABSTRACT_SYNTAXES, TRANSFER_SYNTAXES
+from printserver.outputs.plan import outputs_of
 from printserver.scu.transport import PROPOSED_CONTEXTS
 from printserver.scu.transport import TRANSFER_SYNTAXES as SCU_TRANSFER_SYNTAXES
-from printserver.spool.records import EVENT_TYPE_ID
+from printserver.spool.lifecycle import EVENT_TYPE_ID
 from printserver.status import COMMON_FAILURES, STATUS_BY_OPERATION, Status, category
 
 TRANSFER_SYNTAX_NAMES = {
@@ -158,8 +159,7 @@ def _format_rows(p: PrinterProfile, layouts: LayoutData) -> list[list[str]]:
 
 def printer_section(p: PrinterProfile, layouts: LayoutData, number: int) -> list[str]:
     lines = [f"#### 2.4.{number} Printer {p.ae_title} ({p.printer_name})", ""]
-    outputs = ([f"PDF files in {p.pdf_dir}"] if p.pdf_dir else []) + \
-        ([f"CUPS queue {p.cups_queue} (paper policy {p.paper_policy})"] if p.cups_queue else [])
+    outputs = [o.describe() for o in outputs_of(p, p.ae_title)]
     lines += [f"Outputs: {_join(outputs)}.", ""]
     sizes = [[s, f"{layouts.film_sizes[s][0]:g} x {layouts.film_sizes[s][1]:g} mm",
               "default" if s == p.default_film_size else ""] for s in p.film_sizes]

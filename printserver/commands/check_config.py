@@ -6,6 +6,7 @@ import argparse
 from dataclasses import fields
 
 from printserver import config
+from printserver.outputs.plan import outputs_of
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,14 +26,10 @@ def describe(cfg: config.ServerConfig) -> str:
         lines.append(f"printer[{i}]: called AE {p.ae_title!r} - {p.printer_name}"
                      + (f" ({p.description})" if p.description else ""))
         lines.append("  callers: " + (", ".join(p.allowed_calling_aes) if p.allowed_calling_aes else "any calling AE"))
-        if p.pdf_dir:
-            lines.append(f"  output: PDF to {p.pdf_dir}/{p.pdf_name}")
-        if p.cups_queue:
-            server = p.cups_server or "CUPS_SERVER or the default server"
-            lines.append(f"  output: CUPS queue {p.cups_queue} on {server}, paper policy {p.paper_policy}")
+        lines += [f"  output: {o.describe()}" for o in outputs_of(p, f"printer[{i}]")]
         for f in fields(config.PrinterProfile):
             if f.name in ("ae_title", "printer_name", "description", "allowed_calling_aes", "pdf_dir", "pdf_name",
-                          "cups_queue", "cups_server", "paper_policy"):
+                          "cups_queue", "cups_server", "paper_policy", "output_tables"):
                 continue
             value = getattr(p, f.name)
             mark = "" if value != getattr(defaults, f.name) else "  (default)"

@@ -17,6 +17,7 @@ from printserver.net import acceptance, dump, fixes, sockets
 from printserver.net.events import PrintJobs
 from printserver.net.handlers import PrintHandlers
 from printserver.net.printer_events import PrinterMonitor
+from printserver.outputs.plan import check_outputs, outputs_of
 from printserver.spool.admin import AdminRequests
 from printserver.spool.delivery import Delivery
 from printserver.spool.records import JobBook
@@ -53,8 +54,7 @@ class PrintServer:
         self.debug = debug
         self.spool = Spool(config.spool_dir)
         self.book = JobBook()
-        self.delivery = Delivery(self.spool, self.book, config) if any(p.cups_queue for p in config.printers) \
-            else None
+        self.delivery = Delivery(self.spool, self.book, config)
         self.dispatcher = Dispatcher(self.spool, workers=config.workers, book=self.book, delivery=self.delivery)
         self.admin = AdminRequests(self.spool, self.book, self.dispatcher, self.delivery)
         self.print_jobs = PrintJobs(self.book)
@@ -101,12 +101,9 @@ class PrintServer:
         return handlers
 
     def start(self) -> None:
-        for printer in self.config.printers:
-            if printer.pdf_dir:
-                Path(printer.pdf_dir).mkdir(parents=True, exist_ok=True)
+        check_outputs(self.config)  # an output that can never deliver stops us here (ConfigError: exit 2)
         self.spool.open()
-        if self.delivery is not None:
-            self.delivery.start()
+        self.delivery.start()
         self.dispatcher.start()
         self.admin.start()
         self.printer_events.start()
@@ -115,9 +112,8 @@ class PrintServer:
                                        evt_handlers=self._evt_handlers())
         log.info("printserver listening on %s:%d; spool %s", self.config.host, self.port,
                  Path(self.config.spool_dir).resolve())
-        for p in self.config.printers:
-            outs = [f"PDF to {Path(p.pdf_dir).resolve()}"] if p.pdf_dir else []
-            outs += [f"CUPS queue {p.cups_queue}"] if p.cups_queue else []
+        for i, p in enumerate(self.config.printers):
+            outs = [o.describe() for o in outputs_of(p, f"printer[{i}]")]
             log.info("printer %s (%s): %s%s", p.ae_title, p.printer_name, ", ".join(outs),
                      f"; callers {', '.join(p.allowed_calling_aes)}" if p.allowed_calling_aes else "")
 
@@ -134,8 +130,7 @@ class PrintServer:
             self.dispatcher.wait_idle(wait_for_jobs)
         self.admin.stop()
         self.dispatcher.stop(wait=True)
-        if self.delivery is not None:
-            self.delivery.stop()
+        self.delivery.stop()
         self.printer_events.stop()
         self.print_jobs.stop()
         self.spool.close()

@@ -1,19 +1,46 @@
-"""CUPS output through pycups: film -> media, copies, priority, title, options; job state; queue health.
+"""Output `cups`: print every film on a CUPS queue through pycups (keys cups_queue, cups_server, cups_media,
+cups_medium_type, cups_film_destination, cups_options, paper_policy).
 
-pycups is imported lazily (`printserver[cups]`), so a server without CUPS printers never needs it.
-Errors are sorted into what delivery can wait out (`CupsUnavailable`: cupsd unreachable, queue
-missing, stopped or not accepting) and what it cannot (`CupsRejected`: the job itself was refused).
+Film -> media, copies, priority, title, options; the CUPS job is followed until it is printed (its id is the
+output's memo in the job record, so a restart polls it instead of printing twice); queue health for the
+Printer SOP instance. pycups is imported lazily (`printserver[cups]`): a server without CUPS printers never
+needs it, and one that has them refuses to start without it (`check`). Errors are sorted into what delivery
+can wait out (`CupsUnavailable`: cupsd unreachable, queue missing, stopped or not accepting) and what it
+cannot (`CupsRejected`: the job itself was refused). With paper_policy "fit" on paper other than the film's,
+the render workers make the scaled document for the queue's paper (a `Render` step).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Self
+
+from printserver.errors import ConfigError
+from printserver.outputs.base import (
+    TRUE_SIZE_PDF,
+    DeliveryJob,
+    Done,
+    Failed,
+    Health,
+    Output,
+    Render,
+    Rendition,
+    Retry,
+    Step,
+    Wait,
+)
+
+if TYPE_CHECKING:
+    from printserver.config import PrinterProfile
+    from printserver.model.job import FilmJob
+
+log = logging.getLogger(__name__)
 
 MM_PER_INCH = 25.4
 #: Print Priority -> IPP job-priority (1..100; CUPS orders its queue by it)
@@ -218,3 +245,161 @@ def queue_health(server: str, queue: str) -> tuple[str, str, str]:
     if device_unreachable(str(attrs.get("printer-state-message", ""))):
         return "WARNING", "PRINTER OFFLINE", f"the printer behind CUPS queue {queue} does not answer (CUPS retries)"
     return "NORMAL", "NORMAL", ""
+
+
+# --- the plug-in -----------------------------------------------------------------------------------------
+
+POLL_SECONDS = 0.5
+PAPER_POLICIES = ("true-size", "fit")
+
+
+@dataclass(frozen=True)
+class CupsQueue(Output):
+    kind = "cups"
+
+    queue: str = ""
+    server: str = ""  # host:port or socket path; empty: CUPS_SERVER, else the system default
+    media: dict[str, str] = field(default_factory=dict)  # Film Size ID -> media keyword (overrides)
+    medium_type: dict[str, str] = field(default_factory=dict)  # Medium Type -> "name=value ..." options
+    film_destination: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)  # added to every job
+    paper_policy: str = "true-size"
+
+    @classmethod
+    def from_profile(cls, profile: PrinterProfile, key: str) -> list[Self]:
+        if not profile.cups_queue:
+            return []
+        from printserver.config import ALL_MEDIUM_TYPES
+
+        for size in profile.cups_media:
+            if size not in profile.film_sizes:
+                raise ConfigError(f"{key}.cups_media: '{size}' is not one of the printer's film_sizes")
+        for medium in profile.cups_medium_type:
+            if medium not in ALL_MEDIUM_TYPES:
+                raise ConfigError(f"{key}.cups_medium_type: '{medium}' is not a Medium Type")
+        for name in ("cups_medium_type", "cups_film_destination"):
+            for value, opts in getattr(profile, name).items():
+                if not all("=" in o for o in opts.split()):
+                    raise ConfigError(f"{key}.{name}.{value}: must be CUPS options 'name=value name=value'")
+        if profile.paper_policy not in PAPER_POLICIES:
+            raise ConfigError(f"{key}.paper_policy: must be one of {PAPER_POLICIES}")
+        return [cls("cups", f"{key}.cups_queue", profile.cups_queue, profile.cups_server, dict(profile.cups_media),
+                    dict(profile.cups_medium_type), dict(profile.cups_film_destination), dict(profile.cups_options),
+                    profile.paper_policy)]
+
+    def renditions(self) -> tuple[Rendition, ...]:
+        return (TRUE_SIZE_PDF,)
+
+    def describe(self) -> str:
+        server = self.server or "CUPS_SERVER or the default server"
+        return f"CUPS queue {self.queue} on {server} (paper policy {self.paper_policy})"
+
+    def check(self) -> str | None:
+        if not available():
+            return (f"{self.key}: pycups is not installed, films could never be printed on {self.queue}: "
+                    f"pip install 'printserver[cups]' (./run serve --cups ... installs it) or remove cups_queue")
+        import cups
+
+        try:
+            with connection(self.server) as conn:
+                conn.getPrinterAttributes(self.queue)
+        except CupsUnavailable as exc:  # cupsd down now: films wait in the spool, health says so
+            log.warning("%s: %s (films wait in the spool until it answers)", self.key, exc)
+        except cups.IPPError as exc:
+            if exc.args and exc.args[0] == cups.IPP_NOT_FOUND:
+                where = resolve_server(self.server) or "the default server"
+                return (f"{self.key}: CUPS has no queue {self.queue!r} on {where}; create it "
+                        f"(lpadmin -p {self.queue} ...) or fix cups_queue")
+            log.warning("%s: %s", self.key, _ipp_text(exc))
+        return None
+
+    def health(self) -> Health:
+        return queue_health(self.server, self.queue)
+
+    def deliver(self, job: DeliveryJob) -> Step:
+        cups_job = job.memo.get("job_id")
+        try:
+            with connection(self.server) as conn:
+                if cups_job is None:
+                    return self._submit(conn, job)
+                return self._follow(conn, int(cups_job))
+        except CupsUnavailable as exc:
+            return Retry(reason=str(exc), info=exc.status_info)
+        except CupsRejected as exc:
+            return Failed(reason=str(exc), info="CHECK PRINTER")
+
+    def _submit(self, conn: Any, job: DeliveryJob) -> Step:
+        attrs = queue_attributes(conn, self.queue)
+        check_queue(attrs, self.queue)
+        j = job.job
+        film = j.films[0]
+        size_id = str(film.attributes.get("FilmSizeID", ""))
+        choice = choose_media(size_id, (film.width_mm, film.height_mm), list(attrs.get("media-supported", [])),
+                              str(attrs.get("media-default", "")), self.media)
+        notes = [choice.note] if choice.note else []
+        document = job.rendition(TRUE_SIZE_PDF)
+        if not choice.exact and choice.size_mm is not None:
+            if self.paper_policy == "fit":
+                fit = Rendition("fit-pdf", choice.size_mm, f"{size_id} film on {choice.keyword}")
+                document = job.rendition(fit)
+                if not document.exists():
+                    return Render(rendition=fit)
+                notes.append(f"fit: films scaled to {min(fitted_scale(f, choice.size_mm) for f in j.films) * 100:.1f}"
+                             f" % on {choice.keyword}")
+            elif _smaller(choice.size_mm, (film.width_mm, film.height_mm)):
+                notes.append(f"true-size: paper {choice.keyword} is smaller than the {size_id} film: the film is "
+                             f"cropped")
+        if not document.exists():
+            return Render(rendition=TRUE_SIZE_PDF)
+        options = job_options(choice.keyword, j.copies, str(j.session.get("PrintPriority", "MED")),
+                              str(j.session.get("MediumType", "")), str(j.session.get("FilmDestination", "")),
+                              {"medium_type": self.medium_type, "film_destination": self.film_destination,
+                               "options": self.options})
+        title = f"{j.session.get('FilmSessionLabel') or 'film'} from {j.calling_ae or 'unknown'}"
+        cups_job = submit(conn, self.queue, str(document), title, options)
+        log.info("print job %s sent to CUPS queue %s as job %d (%s)", job.name, self.queue, cups_job,
+                 " ".join(f"{k}={v}" for k, v in options.items()))
+        return Wait(info="QUEUED", memo={"job_id": cups_job}, notes=tuple(notes), after=POLL_SECONDS,
+                    detail=f"sent to CUPS {self.queue} as job {cups_job}")
+
+    def _follow(self, conn: Any, cups_job: int) -> Step:
+        status = job_status(conn, cups_job)
+        if status.device_unreachable:  # CUPS holds the job and retries the printer: not printing yet
+            return Wait(info="PRINTER OFFLINE", after=POLL_SECONDS)
+        if status.state in (JOB_PENDING, JOB_HELD, JOB_STOPPED):
+            stopped = queue_attributes(conn, self.queue).get("printer-state") == PRINTER_STOPPED
+            return Wait(info="PRINTER OFFLINE" if stopped else "QUEUED", after=POLL_SECONDS)
+        if status.state == JOB_PROCESSING:
+            return Wait(info="NORMAL", printing=True, after=POLL_SECONDS)
+        if status.state == JOB_COMPLETED:
+            return Done(detail=f"CUPS job {cups_job} completed")
+        # canceled or aborted by CUPS or the printer: print it again (later), as a new CUPS job
+        return Retry(reason=f"CUPS job {cups_job} ended in state {status.state} (canceled/aborted)",
+                     info="CHECK PRINTER", memo={})
+
+    def cancel(self, job: DeliveryJob) -> str | None:
+        cups_job = job.memo.get("job_id")
+        if cups_job is None:
+            return None
+        try:
+            with connection(self.server) as conn:
+                state = cancel_job(conn, int(cups_job))
+        except CupsUnavailable as exc:
+            return f"cannot cancel CUPS job {cups_job}: {exc}"
+        if state in (JOB_CANCELED, JOB_ABORTED):
+            return None
+        return f"CUPS {'has printed' if state == JOB_COMPLETED else 'is printing'} it (CUPS job {cups_job})"
+
+
+def fitted_scale(film: FilmJob, paper_mm: tuple[float, float]) -> float:
+    """The scale render.pdf.write_fit_pdf gives `film` on `paper_mm` (paper turned to the film's orientation)."""
+    from printserver.render.pdf import fit_scale
+
+    pw, ph = sorted(paper_mm)
+    if film.width_mm > film.height_mm:
+        pw, ph = ph, pw
+    return fit_scale((film.width_mm, film.height_mm), (pw, ph))
+
+
+def _smaller(paper: tuple[float, float], film: tuple[float, float]) -> bool:
+    return any(p < f - 1 for p, f in zip(sorted(paper), sorted(film), strict=True))

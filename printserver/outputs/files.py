@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -56,6 +56,47 @@ def film_pdf_path(root: Path, created: str, calling_ae: str, film_numbers: list[
     return root.joinpath(*(sanitize(part, max_len=120) for part in parts))
 
 
+#: Files with patient images (job files, renditions, records, PDFs) are created owner-only; an output may then
+#: open them up to a group (pdf_mode / pdf_group), never to everyone.
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+
+
+def private_open(path: Path, mode: str = "wb") -> IO[Any]:
+    """Create (or truncate) `path` readable by the owner only, whatever the umask allows."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    os.fchmod(fd, PRIVATE_FILE)  # an existing file keeps its mode through O_CREAT: set it
+    return os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {}))
+
+
+def private_dirs(path: Path, mode: int = PRIVATE_DIR) -> None:
+    """mkdir -p with `mode` for every folder created (existing ones are left as the admin made them)."""
+    missing = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode)
+        except FileExistsError:
+            continue
+        os.chmod(folder, mode)  # mkdir's mode passes through the umask
+
+
+def dir_mode(file_mode: int) -> int:
+    """The folder mode matching a file mode: x wherever r (0o640 -> 0o750)."""
+    return file_mode | ((file_mode & 0o444) >> 2) | PRIVATE_DIR
+
+
+def check_mode(text: str) -> int | None:
+    """An octal file mode with no permission for others (0600, 0640, 0660), else None."""
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        return None
+    return mode if 0 <= mode <= 0o777 and not mode & 0o007 and mode & 0o600 == 0o600 else None
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -66,11 +107,13 @@ def fsync_dir(path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_write(path: Path) -> Iterator[BinaryIO]:
-    """Write to a private temporary file, fsync, then rename over `path` and fsync the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write to a private temporary file, fsync, then rename over `path` and fsync the folder.
+
+    The file is owner-only (0600) from its first byte; new folders are 0700."""
+    private_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as fh:
+        with private_open(tmp, "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

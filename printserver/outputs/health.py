@@ -1,43 +1,35 @@
-"""Is a printer's output able to print? The truth behind Printer Status / Printer Status Info.
+"""Is a printer able to print? The truth behind Printer Status / Printer Status Info.
 
-PDF folder not writable -> FAILURE / PRINTER DOWN; CUPS queue checked through pycups (cupsd down ->
-FAILURE / PRINTER DOWN, queue rejecting -> FAILURE / PRINTER OFFLINE, queue stopped -> WARNING /
-PRINTER OFFLINE: films wait in the spool). Results are cached briefly so a Printer N-GET stays fast.
+The worst of the configured status and every output's own `health()` (PDF folder not writable -> FAILURE /
+PRINTER DOWN; cupsd down -> FAILURE / PRINTER DOWN, queue rejecting -> FAILURE / PRINTER OFFLINE, queue
+stopped -> WARNING / PRINTER OFFLINE: films wait in the spool; ...). Results are cached briefly so a Printer
+N-GET stays fast.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import threading
 import time
-from pathlib import Path
 
 from printserver.config import PrinterProfile
+from printserver.outputs.plan import outputs_of
+
+log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 1.0
 _RANK = {"NORMAL": 0, "WARNING": 1, "FAILURE": 2}
 
 
-def _folder_health(folder: str) -> tuple[str, str, str]:
-    path = Path(folder)
-    while not path.exists() and path != path.parent:
-        path = path.parent  # the folder is created on demand: its nearest existing parent must be writable
-    if not path.is_dir():
-        return "FAILURE", "PRINTER DOWN", f"output folder {folder}: {path} is not a folder"
-    if not os.access(path, os.W_OK | os.X_OK):
-        return "FAILURE", "PRINTER DOWN", f"output folder {folder} is not writable"
-    return "NORMAL", "NORMAL", ""
-
-
 def check(profile: PrinterProfile) -> tuple[str, str, str]:
     """(Printer Status, Printer Status Info, why) - the worst of the configured status and every output."""
     results = [(profile.printer_status, profile.printer_status_info, "configured")]
-    if profile.pdf_dir:
-        results.append(_folder_health(profile.pdf_dir))
-    if profile.cups_queue:
-        from printserver.outputs import cups
-
-        results.append(cups.queue_health(profile.cups_server, profile.cups_queue))
+    for output in outputs_of(profile, profile.ae_title):
+        try:
+            results.append(output.health())
+        except Exception as exc:  # a broken check says so instead of hiding the printer
+            log.exception("%s: health check failed", output.key)
+            results.append(("FAILURE", "PRINTER DOWN", f"{output.key}: health check failed: {exc}"))
     return max(results, key=lambda r: _RANK.get(r[0], 0))
 
 

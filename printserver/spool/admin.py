@@ -4,15 +4,16 @@ A running server holds the spool lock and is the only process that changes its j
 retry|cancel` then drops a request file into spool/requests/ (written atomically) and waits, bounded, for
 the answer the server writes beside it. The server's `AdminRequests` thread looks for requests every
 `SCAN_SECONDS` and carries each out in step with the thread working on the job (the render pool, the
-delivery thread), so a job is never changed behind its back. Claiming a request is a rename: the server
+delivery threads), so a job is never changed behind its back. Claiming a request is a rename: the server
 and a CLI giving up cannot both take it.
 
-Cancel means "this film will not be printed" and succeeds only while that can be guaranteed: the job is
-waiting to be rendered, waiting for a delivery (re)try, or queued in CUPS and not yet printing (the CUPS
-job is canceled and must then read canceled). A job being rendered is answered once its render ends (the
-request waits); a job CUPS is printing or has printed cannot be canceled, and the answer says so. A
-canceled job goes to spool/failed/ with the reason, its record says FAILURE, stage canceled. Retry moves
-a failed job back into the queue with a fresh record; the server then renders or delivers it at once.
+Both go through the lifecycle table (spool/lifecycle.py). Cancel means "this film will not be produced" and
+succeeds only while every output can promise it: the job is waiting to be rendered, or each unfinished
+output withdraws what it was handed (`Output.cancel`: a CUPS job still queued is canceled and must then read
+canceled). A job being rendered is answered once its render ends (the request waits); an output that is
+printing or has printed cannot be taken back, and the answer says so. A canceled job goes to spool/failed/
+with the reason. Retry moves a failed job back into the queue; its outputs that did not finish well start
+over, those done stay done; the server then renders it (or, renditions kept, delivers it) at once.
 """
 
 from __future__ import annotations
@@ -22,13 +23,24 @@ import logging
 import os
 import threading
 import time
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from printserver.errors import SpoolError
-from printserver.outputs import cups as C
-from printserver.spool.records import FAILURE, PENDING, read_record, write_record
+from printserver.outputs.base import DeliveryJob
+from printserver.outputs.plan import from_snapshot, renditions_needed
+from printserver.spool.lifecycle import (
+    FINISHED,
+    JobState,
+    LifecycleError,
+    OutputState,
+    enter,
+    enter_output,
+    reset_for_retry,
+)
+from printserver.spool.paths import STATE_SUFFIX, JobPaths
+from printserver.spool.records import JobRecord, read_record, write_record
 from printserver.spool.store import SUFFIX, Spool
 
 if TYPE_CHECKING:
@@ -40,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SCAN_SECONDS = 0.5
 CANCELED = "canceled by the admin (printserver jobs cancel)"
+RETRIED = "retried by the admin (printserver jobs retry)"
 
 
 class Busy(Exception):
@@ -47,58 +60,74 @@ class Busy(Exception):
 
 
 def rows(spool: Spool) -> list[tuple[str, str, Path]]:
-    """(where, job ID, path) of every job: queued (jobs/), failed, done (records only)."""
+    """(where, job ID, path of its job file) of every job: queued (jobs/), failed, done (records only)."""
     out = []
     for where, folder in (("queued", spool.jobs), ("failed", spool.failed)):
         out += [(where, p.stem, p) for p in sorted(folder.glob(f"*{SUFFIX}"))]
-    out += [("done", p.name.removesuffix(".state.json"), p) for p in sorted(spool.done.glob("*.state.json"))]
+    out += [("done", stem, spool.done / f"{stem}{SUFFIX}")
+            for stem in sorted(p.name.removesuffix(STATE_SUFFIX) for p in spool.done.glob(f"*{STATE_SUFFIX}"))]
     return out
 
 
-def find(spool: Spool, job_id: str, where: str) -> Path:
-    hits = [p for w, stem, p in rows(spool) if w == where and stem.startswith(job_id)]
+def find(spool: Spool, job_id: str, where: str | None = None) -> Path:
+    hits = [p for w, stem, p in rows(spool) if where in (None, w) and stem.startswith(job_id)]
     if len(hits) != 1:
-        raise SpoolError(f"job {job_id}: {'no' if not hits else 'more than one'} {where} job matches")
+        raise SpoolError(f"job {job_id}: {'no' if not hits else 'more than one'} {where or ''} job matches"
+                         .replace("  ", " "))
     return hits[0]
 
 
+def _change(path: Path, change: Callable[[JobRecord], Any], book: JobBook | None) -> None:
+    if book is not None:
+        book.change(path, change)
+        return
+    record = read_record(path)
+    if record is not None:
+        change(record)
+        write_record(path, record)
+
+
 def retry(spool: Spool, job_id: str) -> Path:
-    """A failed job back into jobs/ with a fresh record (PENDING/QUEUED, no attempts, no CUPS job)."""
-    path = find(spool, job_id, "failed")
-    rec = read_record(path)
-    target = spool.jobs / path.name
-    for side in path.parent.glob(f"{path.stem}.*"):
-        if side != path and not side.name.endswith(".reason.txt"):
-            os.replace(side, spool.jobs / side.name)
-    (path.parent / f"{path.stem}.reason.txt").unlink(missing_ok=True)
-    os.replace(path, target)
-    if rec is not None:
-        write_record(target, replace(rec, execution_status=PENDING, execution_status_info="QUEUED", stage="queued",
-                                     attempts=0, first_failure=None, next_attempt=0.0, cups_job_id=None,
-                                     history=[*rec.history, "retried by the admin"][-50:]))
-    return target
+    """A failed job back into jobs/: failed outputs start over, done ones stay done (lifecycle.reset_for_retry)."""
+    path = spool.unfail(find(spool, job_id, "failed"))
+    record = read_record(path)
+    if record is not None:
+        _, snapshot = Spool.load_header(path)
+        paths = JobPaths.of(path)
+        rendered = all(paths.rendition(r).exists() for r in renditions_needed(snapshot))
+        try:
+            reset_for_retry(record, JobState.RENDERED if rendered else JobState.QUEUED, RETRIED)
+        except LifecycleError as exc:
+            spool.fail(path, f"not retried: {exc}")
+            raise SpoolError(f"job {path.stem}: {exc}") from None
+        write_record(path, record)
+    return path
 
 
 def cancel(spool: Spool, job_id: str, book: JobBook | None = None) -> Path:
-    """Cancel a waiting job (see the module doc); raise SpoolError when it may already be on paper."""
+    """Cancel a waiting job (see the module doc); raise SpoolError when it may already be produced."""
     path = find(spool, job_id, "queued")
-    rec = read_record(path)
-    if rec is not None and rec.cups_job_id is not None:
-        _, outputs = Spool.load(path)
+    record = read_record(path)
+    if record is not None:
+        job, snapshot = Spool.load_header(path)
+        paths = JobPaths.of(path)
+        for output in from_snapshot(snapshot):
+            out = record.outputs.get(output.id)
+            if out is None or OutputState(out.state) in FINISHED:
+                continue
+            why = output.cancel(DeliveryJob(job, paths, dict(out.memo), out.attempts))
+            if why is not None:
+                raise SpoolError(f"job {path.stem}: {why}; not canceled")
+
+        def to_canceled(r: JobRecord) -> None:
+            for oid, out in r.outputs.items():
+                if OutputState(out.state) not in FINISHED:
+                    enter_output(r, oid, OutputState.CANCELED, detail=CANCELED)
+            enter(r, JobState.CANCELED, CANCELED)
         try:
-            with C.connection(outputs["cups"].get("server", "")) as conn:
-                state = C.cancel_job(conn, rec.cups_job_id)
-        except C.CupsUnavailable as exc:
-            raise SpoolError(f"job {path.stem}: cannot cancel CUPS job {rec.cups_job_id}: {exc}") from None
-        if state not in (C.JOB_CANCELED, C.JOB_ABORTED):
-            what = "has printed" if state == C.JOB_COMPLETED else "is printing"
-            raise SpoolError(f"job {path.stem}: CUPS {what} it (CUPS job {rec.cups_job_id}); not canceled")
-    changes = dict(execution_status=FAILURE, execution_status_info="NORMAL", stage="canceled", note=CANCELED)
-    if book is not None:
-        book.update(path, **changes)
-    elif rec is not None:
-        write_record(path, replace(rec, execution_status=FAILURE, execution_status_info="NORMAL", stage="canceled",
-                                   history=[*rec.history, CANCELED][-50:]))
+            _change(path, to_canceled, book)
+        except LifecycleError as exc:
+            raise SpoolError(f"job {path.stem}: {exc}") from None
     spool.fail(path, CANCELED)
     return path
 
@@ -148,7 +177,7 @@ def _read_answer(answer: Path) -> tuple[bool, str]:
 class AdminRequests:
     """Carries out retry/cancel requests for the running server, in step with rendering and delivery."""
 
-    def __init__(self, spool: Spool, book: JobBook, dispatcher: Dispatcher, delivery: Delivery | None) -> None:
+    def __init__(self, spool: Spool, book: JobBook, dispatcher: Dispatcher, delivery: Delivery) -> None:
         self.spool = spool
         self.book = book
         self.dispatcher = dispatcher
@@ -187,7 +216,7 @@ class AdminRequests:
         except Busy:
             os.replace(taken, request)  # nothing changed; the next scan asks again
             return
-        except (SpoolError, C.CupsUnavailable) as exc:
+        except SpoolError as exc:
             ok, message = False, str(exc)
         answer = request.with_suffix(".answer")
         tmp = answer.with_name(f".{answer.name}.tmp")
@@ -199,11 +228,7 @@ class AdminRequests:
     def _carry_out(self, action: str, job_id: str) -> str:
         if action == "retry":
             path = retry(self.spool, job_id)
-            self.book.load(path)
-            if self.delivery is not None and self.delivery.wants(path):
-                self.delivery.submit(path)
-            else:
-                self.dispatcher.submit(path)
+            self.dispatcher.resume(path)  # renders or delivers, as its record now says
             return f"{path.stem}: queued again"
         if action == "cancel":
             path = find(self.spool, job_id, "queued")
@@ -211,11 +236,8 @@ class AdminRequests:
             if withdrawn is None:
                 raise Busy
             try:
-                if self.delivery is None:
+                with self.delivery.job_lock(path):  # never between a delivery step's look at the job and its act
                     cancel(self.spool, job_id, self.book)
-                else:
-                    with self.delivery.step_lock:  # never between the delivery thread's look at the job and its act
-                        cancel(self.spool, job_id, self.book)
             except BaseException:
                 if withdrawn:
                     self.dispatcher.submit(path)  # not canceled after all: render it as before

@@ -1,77 +1,112 @@
-"""Deliver rendered jobs to CUPS, and keep trying until they are printed or finally fail.
+"""Deliver rendered jobs to every output, and keep trying until each has the film or finally fails.
 
-A job reaches here with its document written beside it in the spool (`<job>.film.pdf`). It leaves
-the spool only when CUPS reports the job completed; cupsd unreachable, the queue missing or not
-accepting, or the printer aborting the job mean a retry with exponential backoff (the job stays on
-disk, so a restart resumes: a CUPS job already submitted is polled again, not printed twice). After
-`delivery_give_up` seconds of failures the job is failed for good: moved to spool/failed/ with the
-reason, its record says FAILURE, the modality hears a Print Job Failure event.
+A job reaches here rendered (its renditions beside it in the spool). Each of its outputs is stepped on its
+own (`Output.deliver`, outputs/base.py) by a few delivery threads, oldest due first, one step of a job at a
+time; the step's result moves the output through the lifecycle table (spool/lifecycle.py) and is recorded
+before anything else happens, so a restart resumes each output where it was (an output done is not redone,
+a CUPS job submitted is polled, not printed twice). An output that cannot deliver now is retried with
+exponential backoff; after `delivery_give_up` seconds of failures it fails for good. When every output has
+ended the job leaves the spool: its record to done/, or the job with the reason to failed/ (the modality
+hears a Print Job Failure event).
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from printserver.config import ServerConfig
-from printserver.outputs import cups as C
-from printserver.render.pdf import FilmPage, write_fit_pdf
-from printserver.spool.records import DONE, FAILURE, PENDING, PRINTING, JobBook
+from printserver.outputs.base import DeliveryJob, Done, Failed, Output, Render, Rendition, Retry, Step, Wait
+from printserver.outputs.plan import from_snapshot
+from printserver.spool.lifecycle import JobState, OutputState, enter, enter_output, outcome
+from printserver.spool.paths import JobPaths
+from printserver.spool.records import JobBook, JobRecord
 from printserver.spool.store import Spool
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.5
+THREADS = 4  # steps of different jobs run side by side: one slow peer does not hold the others up
+BUSY_RETRY = 0.05  # seconds before a unit whose job is being stepped is looked at again
 
 
-def document_path(job_path: Path) -> Path:
-    return job_path.with_name(job_path.stem + ".film.pdf")
+class Renderer(Protocol):
+    def render(self, path: Path, renditions: list[Rendition],
+               callback: Callable[[BaseException | None], None]) -> bool: ...
 
 
 class Delivery:
-    """One thread that submits, polls and retries CUPS jobs, oldest due first."""
+    """Threads that step every output of every rendered job."""
 
-    def __init__(self, spool: Spool, book: JobBook, config: ServerConfig) -> None:
+    def __init__(self, spool: Spool, book: JobBook, config: ServerConfig, threads: int = THREADS) -> None:
         self.spool = spool
         self.book = book
         self.config = config
-        self._due: list[tuple[float, str]] = []
-        self._queued: set[str] = set()
+        self.threads = threads
+        self.renderer: Renderer | None = None
+        self._due: list[tuple[float, int, str, str]] = []  # (when, order, job path, output id)
+        self._queued: set[tuple[str, str]] = set()
+        self._seq = itertools.count()
         self._cond = threading.Condition()
-        #: Held during each step of a job; an admin cancel takes it so it never falls inside a step
-        self.step_lock = threading.Lock()
+        self._job_locks: dict[str, threading.Lock] = {}
+        self._outputs: dict[str, dict[str, Output]] = {}  # job path -> its outputs (from the job's snapshot)
+        self._running = 0
         self._stop = False
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
-    @staticmethod
-    def wants(job_path: Path) -> bool:
-        return document_path(job_path).exists()
+    def job_lock(self, path: Path) -> threading.Lock:
+        """Held during each step of the job; an admin cancel takes it so it never falls inside a step."""
+        with self._cond:
+            return self._job_locks.setdefault(str(path), threading.Lock())
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="cups-delivery", daemon=True)
-        self._thread.start()
+        for n in range(self.threads):
+            thread = threading.Thread(target=self._run, name=f"delivery-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
         with self._cond:
             self._stop = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
 
-    def submit(self, job_path: Path, at: float = 0.0) -> None:
-        with self._cond:
-            if str(job_path) in self._queued:
+    def submit(self, path: Path, output_id: str | None = None, at: float = 0.0) -> None:
+        """Step `output_id` of the job (None: each unfinished output) at monotonic time `at`."""
+        if output_id is None:
+            record = self.book.load(path)
+            if record is None:
                 return
-            self._queued.add(str(job_path))
-            heapq.heappush(self._due, (at, str(job_path)))
+            for oid, out in record.outputs.items():
+                if OutputState(out.state) not in (OutputState.DONE, OutputState.FAILED, OutputState.CANCELED):
+                    self.submit(path, oid, at)
+            if not record.outputs:  # nothing to deliver to: over at once
+                self.submit(path, "", at)
+            return
+        with self._cond:
+            unit = (str(path), output_id)
+            if unit in self._queued:
+                return
+            self._queued.add(unit)
+            heapq.heappush(self._due, (at, next(self._seq), *unit))
             self._cond.notify_all()
 
     def pending(self) -> int:
         with self._cond:
             return len(self._queued)
+
+    def idle(self) -> bool:
+        """Nothing to do right now: no step running, none due (a retry or poll later does not count)."""
+        with self._cond:
+            return not self._running and not (self._due and self._due[0][0] <= time.monotonic())
 
     def _run(self) -> None:
         while True:
@@ -80,119 +115,143 @@ class Delivery:
                     self._cond.wait(timeout=(self._due[0][0] - time.monotonic()) if self._due else None)
                 if self._stop:
                     return
-                _, name = heapq.heappop(self._due)
-                self._queued.discard(name)
-            path = Path(name)
-            with self.step_lock:
-                try:
-                    again = self._step(path)
-                except Exception as exc:  # a bug must not lose the job: retry later, say why
-                    log.exception("delivery of %s failed unexpectedly", path.name)
-                    again = self._retry(path, C.CupsUnavailable(f"internal error: {exc}", "UNKNOWN"))
-            if again is not None and path.exists():
-                self.submit(path, time.monotonic() + again)
+                _, _, name, output_id = heapq.heappop(self._due)
+                self._queued.discard((name, output_id))
+                self._running += 1
+            try:
+                self._one(Path(name), output_id)
+            finally:
+                with self._cond:
+                    self._running -= 1
 
-    # --- one step of one job: returns seconds until the next step, None when the job is over -------
+    def _one(self, path: Path, output_id: str) -> None:
+        lock = self.job_lock(path)
+        if not lock.acquire(blocking=False):  # another thread steps this job now
+            self.submit(path, output_id, time.monotonic() + BUSY_RETRY)
+            return
+        try:
+            again = self._step(path, output_id)
+        except Exception:  # a bug must not lose the job: look again later
+            log.exception("delivery of %s to %s failed unexpectedly", path.name, output_id)
+            again = self.config.delivery_retry_max
+        finally:
+            lock.release()
+        if again is not None and path.exists():
+            self.submit(path, output_id, time.monotonic() + again)
 
-    def _step(self, path: Path) -> float | None:
+    # --- one step of one output of one job: seconds until its next step, None when it is over ---------
+
+    def _step(self, path: Path, output_id: str) -> float | None:
         record = self.book.load(path)
         if record is None or not path.exists():
             return None
-        job, outputs = Spool.load(path)
-        cfg = outputs["cups"]
+        if JobState(record.state) is JobState.RENDERED:
+            record = self.book.change(path, lambda r: enter(r, JobState.DELIVERING))
+        if record is None or JobState(record.state) is not JobState.DELIVERING:
+            return None
+        out = record.outputs.get(output_id)
+        if out is None or OutputState(out.state) in (OutputState.DONE, OutputState.FAILED, OutputState.CANCELED,
+                                                     OutputState.RENDERING):
+            self._maybe_over(path)
+            return None
+        job, snapshot = Spool.load_header(path)
+        outputs = self._outputs.get(str(path))
+        if outputs is None:
+            outputs = self._outputs[str(path)] = {o.id: o for o in from_snapshot(snapshot)}
+        output = outputs[output_id]
         try:
-            with C.connection(cfg.get("server", "")) as conn:
-                if record.cups_job_id is None:
-                    attrs = C.queue_attributes(conn, cfg["queue"])
-                    C.check_queue(attrs, cfg["queue"])
-                    document, options, notes = self._prepare(path, job, cfg, attrs)
-                    title = f"{job.session.get('FilmSessionLabel') or 'film'} from {job.calling_ae or 'unknown'}"
-                    job_id = C.submit(conn, cfg["queue"], str(document), title, options)
-                    log.info("print job %s sent to CUPS queue %s as job %d (%s)", path.name, cfg["queue"], job_id,
-                             " ".join(f"{k}={v}" for k, v in options.items()))
-                    self.book.update(path, cups_job_id=job_id, stage="printing", execution_status=PENDING,
-                                     execution_status_info="QUEUED", warnings=record.warnings + notes,
-                                     note=f"sent to CUPS {cfg['queue']} as job {job_id}")
-                    return POLL_SECONDS
-                status = C.job_status(conn, record.cups_job_id)
-                state = status.state
-                if status.device_unreachable:  # CUPS holds the job and retries the printer: not printing yet
-                    self.book.update(path, execution_status=PENDING, execution_status_info="PRINTER OFFLINE")
-                    return POLL_SECONDS
-                if state in (C.JOB_PENDING, C.JOB_HELD, C.JOB_STOPPED):
-                    queue = C.queue_attributes(conn, cfg["queue"])
-                    info = "PRINTER OFFLINE" if queue.get("printer-state") == C.PRINTER_STOPPED else "QUEUED"
-                    self.book.update(path, execution_status=PENDING, execution_status_info=info)
-                    return POLL_SECONDS
-                if state == C.JOB_PROCESSING:
-                    self.book.update(path, execution_status=PRINTING, execution_status_info="NORMAL")
-                    return POLL_SECONDS
-                if state == C.JOB_COMPLETED:
-                    self.book.update(path, execution_status=DONE, execution_status_info="NORMAL", stage="printed",
-                                     note=f"CUPS job {record.cups_job_id} completed")
-                    self.spool.finish(path)
-                    log.info("print job %s printed (CUPS job %d)", path.name, record.cups_job_id)
-                    return None
-                # canceled or aborted by CUPS or the printer: print it again (later)
-                self.book.update(path, cups_job_id=None)
-                raise C.CupsUnavailable(f"CUPS job {record.cups_job_id} ended in state {state} (canceled/aborted)",
-                                        "CHECK PRINTER")
-        except C.CupsUnavailable as exc:
-            return self._retry(path, exc)
-        except C.CupsRejected as exc:
-            self._fail(path, str(exc), "CHECK PRINTER")
-            return None
+            step = output.deliver(DeliveryJob(job, JobPaths.of(path), dict(out.memo), out.attempts))
+        except Exception as exc:  # a bug in an output must not lose the film: retry later, say why
+            log.exception("%s: delivery of %s failed unexpectedly", output.key, path.name)
+            step = Retry(reason=f"internal error: {exc}", info="PRINTER DOWN")
+        return self._apply(path, output, step)
 
-    def _prepare(self, path: Path, job: object, cfg: dict, attrs: dict) -> tuple[Path, dict[str, str], list[str]]:
-        """Media and options for the queue; for policy `fit` on other paper, the scaled document."""
-        from printserver.model.job import PrintJob
+    def _apply(self, path: Path, output: Output, step: Step) -> float | None:
+        oid = output.id
+        again: float | None = None
+        to_render: Rendition | None = None
 
-        assert isinstance(job, PrintJob)
-        film = job.films[0]
-        supported = list(attrs.get("media-supported", []))
-        choice = C.choose_media(str(film.attributes.get("FilmSizeID", "")), (film.width_mm, film.height_mm),
-                                supported, str(attrs.get("media-default", "")), cfg.get("media", {}))
-        notes = [choice.note] if choice.note else []
-        document = document_path(path)
-        if not choice.exact and choice.size_mm is not None:
-            paper_smaller = sorted(choice.size_mm)[0] < sorted((film.width_mm, film.height_mm))[0] - 1 or \
-                sorted(choice.size_mm)[1] < sorted((film.width_mm, film.height_mm))[1] - 1
-            if cfg.get("paper_policy") == "fit":
-                from printserver.render.compose import compose_film
+        def change(r: JobRecord) -> None:
+            nonlocal again, to_render
+            out = r.outputs[oid]
+            for note in step.notes:
+                if note not in r.warnings:
+                    log.warning("print job %s: %s", path.name, note)
+                    r.warnings.append(note)
+            if isinstance(step, Done):
+                out.attempts, out.first_failure = 0, None
+                enter_output(r, oid, OutputState.DONE, detail=step.detail, memo=step.memo)
+            elif isinstance(step, Wait):
+                out.attempts, out.first_failure = 0, None
+                state = OutputState.PRINTING if step.printing else OutputState.SENT
+                enter_output(r, oid, state, info=step.info, detail=step.detail, memo=step.memo)
+                again = step.after
+            elif isinstance(step, Render):
+                enter_output(r, oid, OutputState.RENDERING, detail=f"needs {step.rendition.kind}", memo=step.memo)
+                to_render = step.rendition
+            elif isinstance(step, Failed):
+                enter_output(r, oid, OutputState.FAILED, info=step.info, detail=step.reason, memo=step.memo)
+            elif isinstance(step, Retry):
+                now = time.time()
+                first = out.first_failure or now
+                if now - first > self.config.delivery_give_up:
+                    enter_output(r, oid, OutputState.FAILED, info=step.info, memo=step.memo,
+                                 detail=f"not delivered after {now - first:.0f} s: {step.reason}")
+                else:
+                    again = min(self.config.delivery_retry_initial * 2 ** out.attempts,
+                                self.config.delivery_retry_max)
+                    out.attempts, out.first_failure = out.attempts + 1, first
+                    enter_output(r, oid, OutputState.RETRYING, info=step.info, memo=step.memo,
+                                 detail=f"attempt {out.attempts}, next in {again:.1f} s: {step.reason}")
+                    log.warning("print job %s waits for %s (attempt %d, next in %.1f s): %s", path.name,
+                                output.key, out.attempts, again, step.reason)
+            if isinstance(step, Done):
+                log.info("print job %s: %s %s", path.name, oid, step.detail or "done")
+            elif isinstance(step, Failed) or OutputState(out.state) is OutputState.FAILED:
+                log.error("print job %s: %s failed for good: %s", path.name, output.key, out.reason)
 
-                pages = [FilmPage(compose_film(f), f.width_mm, f.height_mm) for f in job.films]
-                document = path.with_name(path.stem + ".fit.pdf")
-                scales = write_fit_pdf(document, pages, choice.size_mm, f"{film.attributes.get('FilmSizeID')} "
-                                       f"film on {choice.keyword}", title=f"film from {job.calling_ae}",
-                                       author=job.calling_ae)
-                notes.append(f"fit: films scaled to {min(scales) * 100:.1f} % on {choice.keyword}")
-            elif paper_smaller:
-                notes.append(f"true-size: paper {choice.keyword} is smaller than the "
-                             f"{film.attributes.get('FilmSizeID')} film: the film is cropped")
-        for note in notes:
-            log.warning("print job %s: %s", path.name, note)
-        options = C.job_options(choice.keyword, job.copies, str(job.session.get("PrintPriority", "MED")),
-                                str(job.session.get("MediumType", "")), str(job.session.get("FilmDestination", "")),
-                                cfg)
-        return document, options, notes
+        self.book.change(path, change)
+        if to_render is not None:
+            self._render(path, oid, to_render)
+        self._maybe_over(path)
+        return again
 
-    def _retry(self, path: Path, exc: C.CupsUnavailable) -> float | None:
+    def _render(self, path: Path, oid: str, rendition: Rendition) -> None:
+        def rendered(error: BaseException | None) -> None:
+            if error is None:
+                self.book.change(path, lambda r: enter_output(r, oid, OutputState.QUEUED,
+                                                              detail=f"{rendition.kind} rendered"))
+                self.submit(path, oid)
+                return
+            log.error("print job %s: rendering %s for %s failed: %s", path.name, rendition.kind, oid, error)
+            self.book.change(path, lambda r: enter_output(r, oid, OutputState.FAILED, info="INVALID PAGE DES",
+                                                          detail=f"rendering {rendition.kind} failed: {error}"))
+            with self.job_lock(path):
+                self._maybe_over(path)
+
+        if self.renderer is None or not self.renderer.render(path, [rendition], rendered):
+            self.book.change(path, lambda r: enter_output(r, oid, OutputState.QUEUED))
+            self.submit(path, oid, time.monotonic() + 1.0)  # the pool is busy with this job: ask again
+
+    def _maybe_over(self, path: Path) -> None:
+        """Every output ended: the job leaves the spool (done/ or failed/)."""
         record = self.book.load(path)
-        if record is None:
-            return None
-        now = time.time()
-        first = record.first_failure or now
-        if now - first > self.config.delivery_give_up:
-            self._fail(path, f"not delivered after {now - first:.0f} s: {exc}", exc.status_info)
-            return None
-        delay = min(self.config.delivery_retry_initial * 2 ** record.attempts, self.config.delivery_retry_max)
-        log.warning("print job %s waits for CUPS (attempt %d, next in %.0f s): %s", path.name, record.attempts + 1,
-                    delay, exc)
-        self.book.update(path, attempts=record.attempts + 1, first_failure=first, stage="retrying",
-                         execution_status=PENDING, execution_status_info=exc.status_info, note=str(exc))
-        return delay
-
-    def _fail(self, path: Path, reason: str, info: str) -> None:
-        log.error("print job %s failed for good: %s", path.name, reason)
-        self.book.update(path, execution_status=FAILURE, execution_status_info=info, stage="failed", note=reason)
-        self.spool.fail(path, reason)
+        if record is None or JobState(record.state) is not JobState.DELIVERING or not path.exists():
+            return
+        result = outcome(record)
+        if result is JobState.DONE:
+            self.book.change(path, lambda r: enter(r, JobState.DONE))
+            self.spool.finish(path)
+            log.info("print job %s delivered to %s", path.name, ", ".join(record.outputs) or "no output")
+        elif result is JobState.FAILED:
+            failed = [(oid, o) for oid, o in record.outputs.items() if OutputState(o.state) is not OutputState.DONE]
+            reason = "; ".join(f"{oid}: {o.reason}" for oid, o in failed)
+            info = failed[0][1].info
+            self.book.change(path, lambda r: enter(r, JobState.FAILED, reason, info=info))
+            self.spool.fail(path, reason)
+            log.error("print job %s failed for good: %s", path.name, reason)
+        else:
+            return
+        with self._cond:
+            self._outputs.pop(str(path), None)
+            self._job_locks.pop(str(path), None)

@@ -1,11 +1,11 @@
 """Durable print job queue: a job is accepted only once its file is on disk (write, fsync, rename).
 
-Layout of the spool folder:
-  jobs/    accepted jobs waiting for (or in) rendering, one file each, named in arrival order
-  failed/  jobs whose rendering or delivery failed for good, kept for inspection (never silently dropped)
+Layout of the spool folder (owner-only: 0700 folders, 0600 files; these are patient images):
+  jobs/    accepted jobs waiting for rendering or delivery, one file each, named in arrival order, with
+           their side files (record, renditions: spool/paths.py names them all)
+  failed/  jobs whose rendering or delivery failed for good, with every side file and the reason, kept for
+           inspection and `printserver jobs retry` (never silently dropped)
   done/    the records (<job>.state.json, no pixels) of delivered jobs, for `printserver jobs`
-Beside a job file: <job>.state.json (its record, spool/records.py) and <job>.film.pdf (the document
-waiting for delivery to CUPS).
   .lock    held by the one server using this spool
 
 Job file: b"PSJOB1\\n", an 8-byte big endian header length, a JSON header, then the raw pixel
@@ -30,10 +30,11 @@ from printserver.errors import SpoolError
 from printserver.model.color import ColorImage
 from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.model.pixels import GrayscaleImage
-from printserver.outputs.files import fsync_dir
+from printserver.outputs.files import PRIVATE_DIR, PRIVATE_FILE, fsync_dir, private_dirs, private_open
+from printserver.spool.paths import JOB_SUFFIX, JobPaths
 
 MAGIC = b"PSJOB1\n"
-SUFFIX = ".job"
+SUFFIX = JOB_SUFFIX
 
 
 def encode_job(job: PrintJob, outputs: dict[str, Any]) -> list[bytes | memoryview]:
@@ -66,7 +67,8 @@ def encode_job(job: PrintJob, outputs: dict[str, Any]) -> list[bytes | memoryvie
     return [MAGIC, len(head).to_bytes(8, "big"), head, *blobs]
 
 
-def decode_job(data: bytes) -> tuple[PrintJob, dict[str, Any]]:
+def decode_job(data: bytes, *, pixels: bool = True) -> tuple[PrintJob, dict[str, Any]]:
+    """The job and its outputs snapshot; `pixels=False` (only the header in `data`): image boxes without images."""
     if not data.startswith(MAGIC):
         raise SpoolError("not a printserver job file")
     n = int.from_bytes(data[len(MAGIC):len(MAGIC) + 8], "big")
@@ -79,7 +81,7 @@ def decode_job(data: bytes) -> tuple[PrintJob, dict[str, Any]]:
         for b in f.pop("image_boxes"):
             img = b.pop("image", None)
             image: GrayscaleImage | ColorImage | None = None
-            if img is not None:
+            if img is not None and pixels:
                 samples = img.get("samples_per_pixel", 1)
                 arr = np.frombuffer(data, dtype=np.dtype(img["dtype"]),
                                     count=img["rows"] * img["columns"] * samples, offset=base + img["offset"])
@@ -111,8 +113,8 @@ class Spool:
 
     def open(self) -> Spool:
         for folder in (self.jobs, self.failed, self.done):
-            folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+            private_dirs(folder, PRIVATE_DIR)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -138,7 +140,7 @@ class Spool:
         final = self.jobs / name
         tmp = self.jobs / f".{name}.tmp"
         try:
-            with open(tmp, "wb") as fh:
+            with private_open(tmp, "wb") as fh:
                 for part in parts:
                     fh.write(part)
                 fh.flush()
@@ -158,23 +160,47 @@ class Spool:
     def load(path: Path) -> tuple[PrintJob, dict[str, Any]]:
         return decode_job(path.read_bytes())
 
+    @staticmethod
+    def load_header(path: Path) -> tuple[PrintJob, dict[str, Any]]:
+        """The job without its pixels (films, attributes, outputs): what delivery and the views read."""
+        with open(path, "rb") as fh:
+            head = fh.read(len(MAGIC) + 8)
+            if not head.startswith(MAGIC):
+                raise SpoolError(f"{path.name}: not a printserver job file")
+            data = head + fh.read(int.from_bytes(head[len(MAGIC):], "big"))
+        return decode_job(data, pixels=False)
+
     def finish(self, path: Path) -> None:
-        """All outputs of the job exist: forget it (durably, so a restart does not redo it); keep its record."""
-        state = path.with_name(path.stem + ".state.json")
-        if state.exists():
-            os.replace(state, self.done / state.name)
-        path.unlink(missing_ok=True)
-        path.with_name(path.stem + ".film.pdf").unlink(missing_ok=True)
+        """Every output has the job: forget it (durably, so a restart does not redo it); keep its record."""
+        paths = JobPaths.of(path)
+        if paths.state.exists():
+            os.replace(paths.state, self.done / paths.state.name)
+        path.unlink(missing_ok=True)  # first: a crash from here on leaves side files, never a job to redo
+        for side in paths.side_files():
+            side.unlink(missing_ok=True)
         fsync_dir(self.jobs)
 
     def fail(self, path: Path, reason: str) -> Path:
-        """Rendering failed for good: keep the job and why, out of the queue."""
-        target = self.failed / path.name
-        for side in path.parent.glob(f"{path.stem}.*"):
-            if side != path:
-                os.replace(side, self.failed / side.name)
-        os.replace(path, target)
-        (self.failed / f"{path.stem}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+        """Failed for good (or canceled): keep the job, its side files and why, out of the queue."""
+        paths = JobPaths.of(path)
+        kept = paths.in_folder(self.failed)
+        for side in paths.side_files():
+            os.replace(side, self.failed / side.name)
+        os.replace(path, kept.job)
+        with private_open(kept.reason, "w") as fh:
+            fh.write(reason + "\n")
         fsync_dir(self.failed)
         fsync_dir(self.jobs)
-        return target
+        return kept.job
+
+    def unfail(self, path: Path) -> Path:
+        """A failed job back into the queue with its side files (record, renditions), without the reason."""
+        paths = JobPaths.of(path)
+        back = paths.in_folder(self.jobs)
+        paths.reason.unlink(missing_ok=True)
+        for side in paths.side_files():
+            os.replace(side, self.jobs / side.name)
+        os.replace(path, back.job)
+        fsync_dir(self.jobs)
+        fsync_dir(self.failed)
+        return back.job

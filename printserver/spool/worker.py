@@ -1,9 +1,11 @@
-"""Drain the spool: each job is composed and written by a worker process, then removed.
+"""Render spooled jobs in a pool of worker processes: every rendering of a film happens here.
 
-Rendering runs in a process pool (spawned, so no thread state of the network server is forked) to
-use every core and keep the association threads responsive. A job leaves the spool only after all
-its outputs are written; a crash at any point means the job is redone on the next start, and the
-deterministic output names make the redo replace, not duplicate.
+A worker composes the films of a job once and writes the renditions its outputs asked for (the true-size PDF,
+a PDF fitted onto a queue's paper, the film rasters; outputs/base.py) beside the job file (spool/paths.py).
+Rendering runs in a process pool (spawned, so no thread state of the network server is forked) to use every
+core and keep the association threads responsive. Delivery (spool/delivery.py) then hands the renditions to
+the outputs. A crash at any point means the job is rendered again on the next start; renditions are written
+atomically under fixed names, so a redo replaces them.
 """
 
 from __future__ import annotations
@@ -11,20 +13,31 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
 import threading
+import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from printserver.config import ServerConfig
+from printserver.errors import ConfigError, SpoolError
 from printserver.model.job import PrintJob
-from printserver.outputs.files import DEFAULT_PDF_NAME, film_pdf_path
+from printserver.outputs.base import Rendition
+from printserver.outputs.files import private_open
+from printserver.outputs.plan import renditions_needed
 from printserver.render.compose import compose_film
-from printserver.render.pdf import FilmPage, write_pdf
+from printserver.render.pdf import FilmPage, write_fit_pdf, write_pdf
 from printserver.render.tone import output_model
 from printserver.spool.delivery import Delivery
-from printserver.spool.records import DONE, FAILURE, PRINTING, JobBook
+from printserver.spool.lifecycle import JobState, enter
+from printserver.spool.paths import JobPaths
+from printserver.spool.records import JobBook, JobRecord
 from printserver.spool.store import Spool
 
 log = logging.getLogger(__name__)
@@ -53,34 +66,51 @@ def pdf_metadata(job: PrintJob) -> dict[str, Any]:
     }
 
 
-def process_job(job_path: str) -> list[str]:
-    """Compose every film of a spooled job and write its outputs. Runs in a worker process."""
-    job, outputs = Spool.load(Path(job_path))
-    pages = [FilmPage(compose_film(film), film.width_mm, film.height_mm) for film in job.films]
+def process_job(job_path: str, renditions: list[dict[str, Any]] | None = None) -> list[str]:
+    """Compose every film of a spooled job once and write the renditions (default: what its outputs need).
+
+    Runs in a worker process; returns the files written."""
+    job, snapshot = Spool.load(Path(job_path))
+    wanted = [Rendition.from_json(r) for r in renditions] if renditions is not None else renditions_needed(snapshot)
+    paths = JobPaths.of(job_path)
+    rasters = [compose_film(film) for film in job.films]
+    pages = [FilmPage(raster, film.width_mm, film.height_mm) for raster, film in zip(rasters, job.films, strict=True)]
     written = []
-    if "pdf_dir" in outputs:
-        path = film_pdf_path(Path(outputs["pdf_dir"]), job.created, job.calling_ae,
-                             [f.film_number for f in job.films], job.job_uid,
-                             pattern=outputs.get("pdf_name", DEFAULT_PDF_NAME), called_ae=job.called_ae,
-                             printer=job.printer_name, label=str(job.session.get("FilmSessionLabel", "")))
-        write_pdf(path, pages, **pdf_metadata(job))
-        written.append(str(path))
-    if "cups" in outputs:  # the true-size document, kept in the spool until CUPS has printed it
-        document = Path(job_path).with_name(Path(job_path).stem + ".film.pdf")
-        write_pdf(document, pages, **pdf_metadata(job))
-        written.append(str(document))
+    for rendition in wanted:
+        target = paths.rendition(rendition)
+        if rendition.kind == "pdf":
+            write_pdf(target, pages, **pdf_metadata(job))
+        elif rendition.kind == "fit-pdf":
+            assert rendition.paper_mm is not None
+            write_fit_pdf(target, pages, rendition.paper_mm, rendition.caption,
+                          title=f"film from {job.calling_ae}", author=job.calling_ae)
+        elif rendition.kind == "rasters":
+            tmp = target.with_name(f".{target.name}.tmp")
+            with private_open(tmp) as fh:
+                np.savez(fh, **{f"film{i}": r for i, r in enumerate(rasters)})
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        else:
+            raise ValueError(f"unknown rendition {rendition.kind!r}")
+        written.append(str(target))
     return written
 
 
+Callback = Callable[[BaseException | None], None]
+
+
 class Dispatcher:
-    """Feeds spooled jobs to the process pool and retires them when their outputs exist."""
+    """Feeds jobs to the process pool; a rendered job goes on to delivery, one that cannot be rendered to failed/."""
 
     def __init__(self, spool: Spool, workers: int = 2, book: JobBook | None = None,
                  delivery: Delivery | None = None) -> None:
         self.spool = spool
         self.workers = workers
         self.book = book or JobBook()
-        self.delivery = delivery
+        self._own_delivery = delivery is None  # a Dispatcher alone (tests, tools) delivers too
+        self.delivery = delivery or Delivery(spool, self.book, ServerConfig())
+        self.delivery.renderer = self
         self._pool: ProcessPoolExecutor | None = None
         self._in_flight: dict[Path, Future[list[str]]] = {}
         self._lock = threading.Lock()
@@ -89,56 +119,84 @@ class Dispatcher:
 
     def start(self) -> None:
         self._pool = self._new_pool()
+        if self._own_delivery:
+            self.delivery.start()
         leftovers = self.spool.pending()
         if leftovers:
             log.info("finishing %d print job(s) left in the spool", len(leftovers))
         for path in leftovers:
-            self.book.load(path)
-            if self.delivery is not None and self.delivery.wants(path):
-                self.delivery.submit(path)  # rendered before the restart: deliver, don't render again
-            else:
-                self.submit(path)
+            self.resume(path)
+
+    def resume(self, path: Path) -> None:
+        """Carry on with a job found in jobs/ (at start, after a retry): where its record says it is."""
+        record = self.book.load(path)
+        if record is None and (self.spool.done / JobPaths.of(path).state.name).exists():
+            self.spool.finish(path)  # killed inside Spool.finish: delivered already
+            return
+        if record is None:  # killed between spooling and its record: the job file is the truth
+            try:
+                job, snapshot = Spool.load_header(path)
+                record = JobRecord.for_job(job, str(snapshot.get("printer", job.called_ae)))
+                self.book.create(path, record)
+            except (SpoolError, ConfigError, ValueError, KeyError, TypeError) as exc:
+                log.error("print job %s failed: unreadable job file (%r)", path.name, exc)
+                self.spool.fail(path, f"unreadable job file: {exc!r}")
+                return
+        state = JobState(record.state)
+        if state in (JobState.QUEUED, JobState.RENDERING):
+            self.submit(path)
+        elif state in (JobState.RENDERED, JobState.DELIVERING):
+            self.delivery.submit(path)  # rendered before: deliver, don't render again
+        elif state is JobState.DONE:  # killed between its record and the spool's clean-up
+            self.spool.finish(path)
+        else:
+            self.spool.fail(path, record.reason or state.value)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, path: Path) -> None:
+        """Render what the job's outputs need; then delivery takes it."""
+        with self._lock:
+            if path in self._in_flight:
+                return
+        self.book.change(path, lambda r: enter(r, JobState.RENDERING))  # before: the render may end at once
+        self._render(path, None, lambda error, p=path: self._rendered(p, error))
+
+    def render(self, path: Path, renditions: list[Rendition], callback: Callback) -> bool:
+        """Render more for a job being delivered (an output's `Render` step); callback(None | error) after."""
+        return self._render(path, [r.to_json() for r in renditions], callback)
+
+    def _render(self, path: Path, renditions: list[dict[str, Any]] | None, callback: Callback) -> bool:
         with self._lock:
             if self._stopping or path in self._in_flight or self._pool is None:
-                return
+                return False
             pool = self._pool
-            future = pool.submit(process_job, str(path))
+            future = pool.submit(process_job, str(path), renditions)
             self._in_flight[path] = future
-        self.book.update(path, stage="rendering", execution_status=PRINTING, execution_status_info="NORMAL")
-        future.add_done_callback(lambda f, p=path: self._done(p, f, pool))
+        future.add_done_callback(lambda f, p=path: self._done(p, f, pool, renditions, callback))
+        return True
 
-    def _done(self, path: Path, future: Future[list[str]], pool: ProcessPoolExecutor) -> None:
+    def _done(self, path: Path, future: Future[list[str]], pool: ProcessPoolExecutor,
+              renditions: list[dict[str, Any]] | None, callback: Callback) -> None:
         resubmit = False
+        error: BaseException | None = None
         try:
             written = future.result()
-        except CancelledError:  # stopping: the job stays in the spool for the next start
-            pass
+        except CancelledError:  # stopping or withdrawn: the job stays in the spool as it is
+            written = None
         except BrokenProcessPool:
             resubmit = not self._stopping  # a worker died (killed, out of memory): the job is intact
             log.error("render worker died while printing %s; %s", path.name,
                       "retrying" if resubmit else "left in the spool")
-        except Exception as exc:  # a job that cannot be rendered: keep it aside, say why
-            reason = "".join(traceback.format_exception(exc))
-            log.error("print job %s failed: %s", path.name, exc)
-            self.book.update(path, stage="failed", execution_status=FAILURE, execution_status_info="INVALID PAGE DES",
-                             note=f"rendering failed: {exc}")
-            self.spool.fail(path, reason)
-        else:
-            pdfs = [out for out in written if not out.endswith(".film.pdf")]
-            for out in pdfs:
-                log.info("film written: %s", out)
-            if self.delivery is not None and self.delivery.wants(path):
-                self.book.update(path, stage="delivering", outputs_written=pdfs, note="rendered; to CUPS")
-                self.delivery.submit(path)
-            else:
-                self.book.update(path, stage="printed", execution_status=DONE, execution_status_info="NORMAL",
-                                 outputs_written=pdfs, note="PDF written")
-                self.spool.finish(path)
+            written = None
+        except Exception as exc:  # a job that cannot be rendered
+            error, written = exc, None
+        if not resubmit and (written is not None or error is not None):
+            try:
+                callback(error)  # while still in flight: wait_idle never sees the gap before delivery has it
+            except Exception:
+                log.exception("after rendering %s", path.name)
         with self._lock:
             self._in_flight.pop(path, None)
             if resubmit and self._pool is pool:
@@ -146,7 +204,18 @@ class Dispatcher:
                 self._pool = self._new_pool()
             self._idle.notify_all()
         if resubmit:
-            self.submit(path)
+            self._render(path, renditions, callback)
+
+    def _rendered(self, path: Path, error: BaseException | None) -> None:
+        if error is not None:
+            log.error("print job %s failed: %s", path.name, error)
+            reason = "".join(traceback.format_exception(error))
+            self.book.change(path, lambda r: enter(r, JobState.FAILED, f"rendering failed: {error}",
+                                                   info="INVALID PAGE DES"))
+            self.spool.fail(path, reason)
+            return
+        self.book.change(path, lambda r: enter(r, JobState.RENDERED))
+        self.delivery.submit(path)
 
     def withdraw(self, path: Path) -> bool | None:
         """Take back a render not yet started (for a cancel): True if one was withdrawn, False if none was
@@ -160,9 +229,19 @@ class Dispatcher:
         return True
 
     def wait_idle(self, timeout: float) -> bool:
-        """True once nothing is in flight (tests, graceful stop)."""
-        with self._lock:
-            return self._idle.wait_for(lambda: not self._in_flight, timeout)
+        """True once no render is in flight and delivery has nothing due now (tests, graceful stop): a job
+        that only waits for a retry or its peer counts as settled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                settled = self._idle.wait_for(lambda: not self._in_flight, max(0.0, deadline - time.monotonic()))
+            if settled and self.delivery.idle():
+                with self._lock:
+                    if not self._in_flight:
+                        return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
 
     def stop(self, wait: bool = True) -> None:
         with self._lock:
@@ -170,3 +249,5 @@ class Dispatcher:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
+        if self._own_delivery:
+            self.delivery.stop()

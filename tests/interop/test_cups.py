@@ -22,6 +22,7 @@ from pydicom.dataset import Dataset
 from pynetdicom import evt
 
 from printserver import config, uids
+from printserver.errors import ConfigError
 from printserver.net.scp import PrintServer
 from printserver.outputs import cups as cupsout
 from printserver.render.pdf import fit_scale
@@ -165,7 +166,7 @@ def test_queue_rejecting_then_accepting_is_retried(make_server: Any, bed: CupsBe
         assert scu.printer_status() == ("FAILURE", "PRINTER OFFLINE")
         job_uid = scu.print_one()
         scu.wait_event(1, "PRINTER OFFLINE")
-        wait_until(lambda: server.book.get(job_uid).attempts >= 2, 20, "retries")
+        wait_until(lambda: server.book.get(job_uid).outputs["cups"].attempts >= 2, 20, "retries")
         assert scu.job_status(job_uid) == ("PENDING", "PRINTER OFFLINE")
         assert len(server.spool.pending()) == 1
         bed.accept()
@@ -182,7 +183,7 @@ def test_cupsd_down_then_up_delivers_after_recovery(make_server: Any, bed: CupsB
             assert scu.printer_status() == ("FAILURE", "PRINTER DOWN")
             job_uid = scu.print_one()
             scu.wait_event(1, "PRINTER DOWN")
-            wait_until(lambda: server.book.get(job_uid).attempts >= 2, 20, "retries")
+            wait_until(lambda: server.book.get(job_uid).outputs["cups"].attempts >= 2, 20, "retries")
             assert scu.job_status(job_uid) == ("PENDING", "PRINTER DOWN")
             assert len(server.spool.pending()) == 1
             bed.start_cupsd()
@@ -219,6 +220,18 @@ def test_fit_policy_scales_onto_smaller_paper_and_says_so(make_server: Any, bed:
     assert scale == "65.3 %" and f"SCALE {scale} - NOT TRUE SIZE - A3 film on iso_a4_210x297mm" in text
     record = server.book.get(job_uid)
     assert any(f"scaled to {scale}" in w for w in record.warnings)
+    fit = [t for t in record.timeline if t["output"] == "cups" and t["event"] == "rendering"]
+    assert fit and "fit-pdf" in fit[0]["detail"]  # made by the render workers, not in the server process
+    wait_until(lambda: not list(Path(server.config.spool_dir, "jobs").iterdir()), 10, "spool emptied")
+
+
+def test_a_cups_queue_that_does_not_exist_stops_the_server_at_start(bed: CupsBed, tmp_path: Path) -> None:
+    cfg = config.from_dict({"server": {"host": "127.0.0.1", "spool_dir": str(tmp_path / "spool")},
+                            "printer": [{"pdf_dir": "", "cups_queue": "no_such_queue", "cups_server": bed.server}]})
+    server = PrintServer(replace(cfg, port=0))
+    with pytest.raises(ConfigError, match=r"^printer\[0\]\.cups_queue: CUPS has no queue 'no_such_queue' on "):
+        server.start()
+    assert not (tmp_path / "spool").exists()  # refused before it could accept a film
 
 
 def test_jobs_cli_lists_retries_a_failed_job_which_is_then_printed(make_server: Any, bed: CupsBed) -> None:
@@ -269,7 +282,7 @@ def test_printer_gone_while_cups_holds_the_job_is_printed_once_it_is_back(make_s
             wait_until(lambda: scu.printer_status() == ("WARNING", "PRINTER OFFLINE"), 5, "printer WARNING")
             cups.setServer(bed.server)
             conn = cups.Connection()
-            cups_job = server.book.get(job_uid).cups_job_id
+            cups_job = server.book.get(job_uid).outputs["cups"].memo["job_id"]
             wait_until(lambda: conn.getJobAttributes(cups_job)["job-state"] == cupsout.JOB_HELD, 20,
                        "CUPS holding the job for a retry")
             assert scu.job_status(job_uid) == ("PENDING", "PRINTER OFFLINE")

@@ -113,11 +113,12 @@ def test_a_queued_job_canceled_while_the_server_runs_is_never_printed(serve: Any
     def waiting_in_cups() -> bool:
         pending = server.pending_jobs()
         rec = read_record(pending[0]) if pending else None
-        return rec is not None and rec.cups_job_id is not None and rec.execution_status_info == "PRINTER OFFLINE"
+        return rec is not None and "job_id" in rec.outputs["cups"].memo and \
+            rec.execution_status_info == "PRINTER OFFLINE"
     wait_until(waiting_in_cups, 20, "the job queued in the disabled CUPS queue")
     job = row(jobs(server), "queued")
     assert job[2:5] == ["PENDING", "PRINTER", "OFFLINE"]
-    cups_job = read_record(server.pending_jobs()[0]).cups_job_id  # type: ignore[union-attr]
+    cups_job = read_record(server.pending_jobs()[0]).outputs["cups"].memo["job_id"]  # type: ignore[union-attr]
     assert "canceled" in jobs(server, "cancel", job[0])
     assert f"jobs cancel {job[0]}" in server.log.read_text()
     cups.setServer(bed.server)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from printserver.spool.store import Spool
 from printserver.spool.worker import Dispatcher
 from tests.spool.test_store import job
@@ -26,3 +29,24 @@ def test_leftover_job_is_finished_and_a_corrupt_one_kept_with_its_reason(tmp_pat
     assert not good.exists() and len(list((tmp_path / "films").rglob("*.pdf"))) == 1
     assert (spool.failed / bad.name).exists()
     assert "left in the spool" in caplog.text and "failed" in caplog.text
+
+
+def test_a_worker_composes_once_and_writes_every_rendition_asked_for(tmp_path: Path) -> None:
+    from printserver.outputs.base import RASTERS, TRUE_SIZE_PDF, Rendition
+    from printserver.render.compose import compose_film, film_size_px
+    from printserver.spool.paths import JobPaths
+    from printserver.spool.worker import process_job
+    from tests.pdfcheck import page_sizes_mm
+
+    spool = Spool(tmp_path).open()
+    path = spool.submit(job(), {"printer": "P", "outputs": []})
+    fit = Rendition("fit-pdf", (210.0, 297.0), "14x17 on A4")
+    process_job(str(path), [r.to_json() for r in (TRUE_SIZE_PDF, fit, RASTERS)])
+    paths = JobPaths.of(path)
+    film = job().films[0]
+    assert page_sizes_mm(paths.pdf)[0] == pytest.approx((film.width_mm, film.height_mm), abs=0.1)
+    assert page_sizes_mm(paths.rendition(fit))[0] == pytest.approx((210, 297), abs=0.1)
+    with np.load(paths.rasters) as rasters:
+        assert list(rasters) == ["film0"]
+        raster = rasters["film0"]
+    assert raster.shape[:2] == film_size_px(film)[::-1] and np.array_equal(raster, compose_film(film))
