@@ -19,7 +19,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
-from printserver.archive.objects import ENCAPSULATED_PDF_STORAGE, SECONDARY_CAPTURE_IMAGE_STORAGE
+from printserver.uids import ENCAPSULATED_PDF_STORAGE, SECONDARY_CAPTURE_IMAGE_STORAGE
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ STORED_WITH_WARNING = (0xB000, 0xB006, 0xB007)
 #: Failures that waiting does not cure (PS3.4 B.2.3, PS3.7 C): wrong object or class, not authorised.
 PERMANENT = (0x0122, 0x0124, 0x0117)
 TRANSFER_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
+#: What the Storage SCU proposes (the conformance statement lists them).
+STORED_SOP_CLASSES = (SECONDARY_CAPTURE_IMAGE_STORAGE, ENCAPSULATED_PDF_STORAGE)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ def _associate(ae: AE, dest: Destination):  # type: ignore[no-untyped-def]
         result = f"result {primitive.result}, source {primitive.result_source}, reason {primitive.diagnostic}" \
             if primitive is not None else "rejected"
         raise StoreUnavailable(f"{dest} rejected the association ({result})")
+    if assoc.is_aborted and assoc.rejected_contexts and not assoc.accepted_contexts:
+        names = ", ".join(sorted({cx.abstract_syntax.name for cx in assoc.rejected_contexts}))
+        raise StoreRefused(f"{dest} does not accept {names} (every presentation context rejected)")
     raise StoreUnavailable(f"{dest} cannot be reached (association {'aborted' if assoc.is_aborted else 'failed'})")
 
 
@@ -82,7 +87,7 @@ def echo(dest: Destination) -> str | None:
     ae.add_requested_context(Verification)
     try:
         assoc = _associate(ae, dest)
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, StoreRefused) as exc:
         return str(exc)
     try:
         status = assoc.send_c_echo()
@@ -103,7 +108,7 @@ def store(dest: Destination, objects: Iterable[Dataset | Path],
     if not paths:
         return
     ae = _ae(dest)
-    for sop_class in (SECONDARY_CAPTURE_IMAGE_STORAGE, ENCAPSULATED_PDF_STORAGE):
+    for sop_class in STORED_SOP_CLASSES:
         ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
     assoc = _associate(ae, dest)
     try:

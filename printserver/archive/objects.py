@@ -27,10 +27,8 @@ from pydicom.uid import ExplicitVRLittleEndian
 from printserver import __version__
 from printserver.archive.identity import Identity
 from printserver.model.job import FilmJob, PrintJob
-from printserver.uids import UID_PREFIX
+from printserver.uids import ENCAPSULATED_PDF_STORAGE, SECONDARY_CAPTURE_IMAGE_STORAGE, UID_PREFIX
 
-SECONDARY_CAPTURE_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.7"
-ENCAPSULATED_PDF_STORAGE = "1.2.840.10008.5.1.4.1.1.104.1"
 #: Fixed namespace of printserver's name-based UIDs: changing it would duplicate every archived film.
 UID_NAMESPACE = uuid.UUID("6f1d6a52-5d0e-4c39-9a57-2c2b0e3e1a77")
 SERIES_NUMBER = {"film": 9001, "pdf": 9002}  # high, so they sort after a modality's own series
