@@ -100,6 +100,9 @@ class PrinterProfile:
     pdf_name: str = DEFAULT_PDF_NAME
     pdf_mode: str = "0600"  # octal mode of the PDFs (folders: x where r); never readable by others
     pdf_group: str = ""  # group the PDFs are given (with e.g. pdf_mode "0640" for a QA group)
+    #: Page image depth of a grayscale film's PDF: 16 (density-true, ±0.01 OD) or 8 (about 4x smaller,
+    #: ~0.14 OD steps near Dmax 3.0; the PDF's grayscale model records the 8-bit encoding).
+    pdf_bits: int = 16
     cups_queue: str = ""
     cups_server: str = ""  # host:port or socket path; empty: CUPS_SERVER, else the system default
     #: Film Size ID -> CUPS media keyword, overriding the built-in map (checked against media-supported)
@@ -233,6 +236,7 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
         _check(isinstance(ae, str) and bool(_AE_RE.match(ae)), f"{key}.allowed_calling_aes",
                f"'{ae}' is not a valid AE title")
     _check(p.paper_policy in PAPER_POLICIES, f"{key}.paper_policy", f"must be one of {PAPER_POLICIES}")
+    _check(p.pdf_bits in (16, 8), f"{key}.pdf_bits", "must be 16 or 8")
     outputs = outputs_of(p, key)  # each output checks its own keys (ConfigError names the key)
     _check(bool(outputs), f"{key}.pdf_dir",
            f"a printer needs an output: pdf_dir, cups_queue, or a table of: {', '.join(REGISTRY)}")

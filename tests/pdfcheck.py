@@ -88,3 +88,21 @@ def sample(img: np.ndarray, fx: float, fy: float) -> int:
     """Gray at a fractional position (0..1 across, 0..1 down)."""
     h, w = img.shape[:2]
     return int(img[min(h - 1, int(fy * h)), min(w - 1, int(fx * w))])
+
+
+def rasterize_mupdf(path: Path, dpi: int = 20, page: int = 1) -> np.ndarray:
+    """Render a page with MuPDF (Debian mupdf-tools), a reader independent of poppler (grayscale)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "page.pgm"
+        subprocess.run(["mutool", "draw", "-q", "-r", str(dpi), "-c", "gray", "-o", str(out), str(path), str(page)],
+                       capture_output=True, check=True, timeout=60)
+        return np.asarray(Image.open(out))
+
+
+def image_dictionary(path: Path, page: int = 0) -> dict[str, object]:
+    """The page image's XObject dictionary as written (filter, predictor, depth)."""
+    resources = PdfReader(path).pages[page]["/Resources"]
+    xobj = next(x.get_object() for x in resources["/XObject"].values())
+    return {str(k): v for k, v in xobj.items()}

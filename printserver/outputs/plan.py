@@ -39,7 +39,7 @@ def outputs_of(profile: PrinterProfile, key: str = "printer") -> list[Output]:
 
 def job_outputs(profile: PrinterProfile) -> dict[str, Any]:
     """What an accepted job keeps of its printer's outputs (spool/store.py writes it into the job file)."""
-    return {"printer": profile.ae_title,
+    return {"printer": profile.ae_title, "pdf_bits": profile.pdf_bits,
             "outputs": [{"kind": o.kind, "settings": o.settings()} for o in outputs_of(profile)]}
 
 

@@ -15,7 +15,9 @@ than 0.01 OD up to 4.0 OD. `OutputModel.decode` is the documented inverse: page 
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
     from printserver.model.job import FilmJob
 
 CODE_MAX = 65535  # 16-bit page gray
+#: Page gray encodings a PDF records (`DICOMGrayscaleModel.encoding`) -> their largest code.
+ENCODINGS = {"sRGB-16": CODE_MAX, "sRGB-8": 255}
+#: 16-bit page gray -> the nearest 8-bit code of the same sRGB scale (a printer's `pdf_bits = 8`).
+_TO_8BIT = ((np.arange(CODE_MAX + 1, dtype=np.uint32) * 255 + CODE_MAX // 2) // CODE_MAX).astype(np.uint8)
 
 
 def srgb_encode(y: npt.ArrayLike) -> np.ndarray:
@@ -59,13 +65,22 @@ class OutputModel:
         return np.rint(srgb_encode(y) * CODE_MAX).astype(np.uint16)
 
     def decode(self, code: npt.ArrayLike) -> np.ndarray:
-        """16-bit page gray -> OD: what a densitometer would read on the film."""
-        lum = srgb_decode(np.asarray(code, dtype=np.float64) / CODE_MAX) * self.white_luminance
+        """Page gray in this model's encoding (16 or 8 bits) -> OD: what a densitometer would read on the film."""
+        lum = srgb_decode(np.asarray(code, dtype=np.float64) / ENCODINGS[self.encoding]) * self.white_luminance
         excess = np.maximum(lum - self.reflected_ambient_light, 1e-12)
         return -np.log10(excess / self.illumination)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def to_8bit(gray: np.ndarray) -> np.ndarray:
+    """16-bit page gray -> 8-bit page gray (`sRGB-8`): the same curve, codes rounded to 255 steps.
+
+    Near Max Density one 8-bit step is ~0.14 OD (L0 2000, La 10 cd/m², 3.0 OD); the recorded model
+    then decodes the 8-bit code, so a density read back is the one the page holds.
+    """
+    return _TO_8BIT[gray]
 
 
 def output_model(film: FilmJob) -> OutputModel:
@@ -106,10 +121,24 @@ def stored_to_density(bits_stored: int, *, invert: bool, min_density: int, max_d
 
 def gray_lut(bits_stored: int, *, invert: bool, min_density: int, max_density: int, model: OutputModel,
              plut: dict[str, Any] | None = None) -> np.ndarray:
-    """Lookup table: stored value -> 16-bit page gray (uint16); `invert` = exactly one of MONOCHROME1, REVERSE."""
+    """Lookup table: stored value -> 16-bit page gray (uint16); `invert` = exactly one of MONOCHROME1, REVERSE.
+
+    The boxes of a film mostly share one table: it is computed once per distinct set of arguments
+    (a film's GSDF mapping was ~6 % of its composition when every box computed its own). Read-only.
+    """
+    key = json.dumps(plut, sort_keys=True) if plut else ""
+    return _gray_lut(bits_stored, invert, min_density, max_density, model, key)
+
+
+@lru_cache(maxsize=64)
+def _gray_lut(bits_stored: int, invert: bool, min_density: int, max_density: int, model: OutputModel,
+              plut_key: str) -> np.ndarray:
     d = stored_to_density(bits_stored, invert=invert, min_density=min_density, max_density=max_density,
-                          illumination=model.illumination, ambient=model.reflected_ambient_light, plut=plut)
-    return model.encode(d)
+                          illumination=model.illumination, ambient=model.reflected_ambient_light,
+                          plut=json.loads(plut_key) if plut_key else None)
+    lut = model.encode(d)
+    lut.flags.writeable = False
+    return lut
 
 
 def density_od(density: str, *, min_density: int, max_density: int) -> float:

@@ -76,14 +76,15 @@ def process_job(job_path: str, renditions: list[dict[str, Any]] | None = None) -
     rasters = [compose_film(film) for film in job.films]
     pages = [FilmPage(raster, film.width_mm, film.height_mm) for raster, film in zip(rasters, job.films, strict=True)]
     written = []
+    bits = int(snapshot.get("pdf_bits", 16))  # the printer's page depth (a job spooled before it existed: 16)
     for rendition in wanted:
         target = paths.rendition(rendition)
         if rendition.kind == "pdf":
-            write_pdf(target, pages, **pdf_metadata(job))
+            write_pdf(target, pages, **pdf_metadata(job), pdf_bits=bits)
         elif rendition.kind == "fit-pdf":
             assert rendition.paper_mm is not None
             write_fit_pdf(target, pages, rendition.paper_mm, rendition.caption,
-                          title=f"film from {job.calling_ae}", author=job.calling_ae)
+                          title=f"film from {job.calling_ae}", author=job.calling_ae, pdf_bits=bits)
         elif rendition.kind == "rasters":
             tmp = target.with_name(f".{target.name}.tmp")
             with private_open(tmp) as fh:

@@ -1,0 +1,178 @@
+"""Film -> PDF benchmark (issue 12): encoders, sizes, a render worker's memory, the composer's profile.
+
+For the `real` (a real CT slice, windowed 20 ways) and the `phantom` film (benchmarks/films.py), 4x5
+on 14INX17IN at 300 dpi (5100x4200, 16-bit page gray), all in the same run:
+  (a) PDF write (wall and CPU seconds; the PDF is fsynced, as the server does): the writer from before
+      this issue (benchmarks/legacy_pdf.py: reportlab + zlib level 1),
+      the new one at 16 and at 8 bits, against ISA-L level 1 and zlib level 1 of the raw raster
+      alone (the floors); sizes; the new PDF decoded by pypdf must give the raster back bit for bit;
+  (b) a render worker's peak RSS (a fresh process importing the worker module, composing, writing),
+      legacy and new writer;
+  (c) compose: wall and CPU seconds, and the share of magnification, GSDF mapping and annotation.
+Run:  .venv/bin/python benchmarks/bench_film.py [--repeat 5]   (writes benchmarks/results/film.json)
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import films  # noqa: E402
+from isal import isal_zlib  # noqa: E402
+
+from printserver.render.compose import compose_film  # noqa: E402
+from printserver.render.pdf import FilmPage, encode_image, write_pdf  # noqa: E402
+
+META = dict(title="bench", author="bench", subject="bench", keywords="", extra={})
+
+
+def median_time(fn, repeat: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of `fn()`."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def encoders(raster: np.ndarray, film, work: Path, repeat: int) -> dict[str, float]:
+    import legacy_pdf
+    from pypdf import PdfReader
+
+    page = [FilmPage(raster, film.width_mm, film.height_mm)]
+    out: dict[str, float] = {}
+    raw = raster.data
+    for name, fn in (("isal1_raw", lambda: isal_zlib.compress(raw, 1)), ("zlib1_raw", lambda: zlib.compress(raw, 1)),
+                     ("encode16", lambda: b"".join(encode_image(raster, 16))),
+                     ("encode8", lambda: b"".join(encode_image(raster, 8)))):
+        out[f"{name}_s"], out[f"{name}_cpu_s"] = median_time(fn, repeat)
+        out[f"{name}_MB"] = len(fn()) / 1e6
+    cases = (("legacy", lambda p: legacy_pdf.write_pdf(p, page, **META)),
+             ("new16", lambda p: write_pdf(p, page, **META)),
+             ("new8", lambda p: write_pdf(p, page, **META, pdf_bits=8)))
+    for name, fn in cases:
+        path = work / f"{name}.pdf"
+        out[f"pdf_{name}_s"], out[f"pdf_{name}_cpu_s"] = median_time(lambda fn=fn, path=path: fn(path), repeat)
+        out[f"pdf_{name}_MB"] = path.stat().st_size / 1e6
+    xobj = next(iter(PdfReader(work / "new16.pdf").pages[0]["/Resources"]["/XObject"].values())).get_object()
+    decoded = np.frombuffer(xobj.get_data(), ">u2").reshape(raster.shape)
+    out["new16_bit_exact"] = bool(np.array_equal(decoded, raster))
+    # the floor: ISA-L level 1 of the raw raster, in CPU seconds (wall time on this shared machine is noise)
+    out["encode16_to_isal1_cpu"] = out["encode16_cpu_s"] / out["isal1_raw_cpu_s"]
+    out["pdf_new16_to_isal1_cpu"] = out["pdf_new16_cpu_s"] / out["isal1_raw_cpu_s"]
+    out["pdf_new16_to_isal1_wall"] = out["pdf_new16_s"] / out["isal1_raw_s"]
+    out["new16_to_legacy_size"] = out["pdf_new16_MB"] / out["pdf_legacy_MB"]
+    out["new8_to_new16_size"] = out["pdf_new8_MB"] / out["pdf_new16_MB"]
+    out["legacy_to_new16_cpu"] = out["pdf_legacy_cpu_s"] / out["pdf_new16_cpu_s"]
+    return out
+
+
+GROUPS = {  # profile entries -> composer stage
+    "magnification": ("Image.py", "resize"), "gsdf_mapping": ("tone.py", "gray_lut"),
+    "annotation": ("annotate.py", "draw_annotations"),
+}
+
+
+def compose_profile(film, repeat: int) -> dict[str, float]:
+    wall, cpu = median_time(lambda: compose_film(film), repeat)
+    profiler = cProfile.Profile()
+    profiler.runcall(compose_film, film)
+    stats = pstats.Stats(profiler).stats  # (file, line, name) -> (cc, nc, tottime, cumtime, callers)
+    total = max(v[3] for k, v in stats.items() if k[2] == "compose_film")
+    out = {"compose_s": wall, "compose_cpu_s": cpu}
+    for group, (file, func) in GROUPS.items():
+        spent = sum(v[3] for k, v in stats.items() if k[0].endswith(file) and k[2] == func)
+        out[f"compose_share_{group}"] = spent / total
+    out["compose_share_rest"] = 1 - sum(out[f"compose_share_{g}"] for g in GROUPS)
+    return out
+
+
+def child(writer: str, which: str, bits: int, out: str) -> None:
+    """A render worker's life for one film: import the worker module, compose, write; report VmHWM."""
+    import printserver.spool.worker  # noqa: F401  (what a real render worker imports)
+
+    def hwm() -> float:
+        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+
+    images = [np.load(p) for p in sorted(Path(which).glob("*.npy"))]
+    after_import = hwm()
+    raster = compose_film(films.film(images, annotated=True))
+    after_compose = hwm()
+    page = [FilmPage(raster, 355.6, 431.8)]
+    if writer == "legacy":
+        import legacy_pdf
+
+        legacy_pdf.write_pdf(Path(out), page, **META)
+    else:
+        write_pdf(Path(out), page, **META, pdf_bits=bits)
+    print(json.dumps({"after_import_MB": after_import, "after_compose_MB": after_compose, "peak_MB": hwm()}))
+
+
+def worker_memory(images: list[np.ndarray], work: Path) -> dict[str, float]:
+    folder = work / "images"
+    folder.mkdir(exist_ok=True)
+    for i, img in enumerate(images):
+        np.save(folder / f"{i:02d}.npy", img)
+    out: dict[str, float] = {}
+    for writer, bits in (("legacy", 16), ("new", 16), ("new", 8)):
+        proc = subprocess.run([sys.executable, __file__, "--child", writer, str(folder), str(bits),
+                               str(work / "m.pdf")], capture_output=True, text=True, check=True, timeout=300)
+        figures = json.loads(proc.stdout)
+        name = writer if writer == "legacy" else f"{writer}{bits}"
+        out[f"worker_{name}_peak_MB"] = figures["peak_MB"]
+        out["worker_after_import_MB"] = figures["after_import_MB"]
+        out["worker_after_compose_MB"] = figures["after_compose_MB"]
+    return out
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timings per figure (median reported)")
+    args = parser.parse_args()
+    results: dict[str, object] = {"machine": f"{os.cpu_count()} cores, shared with other engineers' test runs",
+                                  "repeat": args.repeat, "load_average_at_start": os.getloadavg()[0]}
+    with tempfile.TemporaryDirectory(prefix="psbench-") as tmp:
+        work = Path(tmp)
+        for which, images in (("real", films.real_ct()), ("phantom", films.phantoms())):
+            film = films.film(images, annotated=True)
+            raster = compose_film(film)
+            figures = compose_profile(film, args.repeat) | encoders(raster, film, work, args.repeat)
+            if which == "real":
+                figures |= worker_memory(images, work)
+            results[which] = figures
+    results["load_average_at_end"] = os.getloadavg()[0]
+    out = HERE / "results" / "film.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    for key, value in results.items():
+        if isinstance(value, dict):
+            print(key)
+            for k, v in value.items():
+                print(f"  {k:32s} {round(v, 3) if isinstance(v, float) else v}")
+        else:
+            print(f"{key:34s} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
