@@ -22,6 +22,7 @@ ALL_MAGNIFICATION_TYPES = ("REPLICATE", "BILINEAR", "CUBIC", "NONE")
 ALL_MEDIUM_TYPES = ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM")
 PRINTER_STATUSES = ("NORMAL", "WARNING", "FAILURE")
 PAPER_POLICIES = ("true-size", "fit")
+VALUE_POLICIES = ("lenient", "strict")
 #: Pillow resampling filters a Smoothing Type may name (render.compose uses Image.Resampling[name]).
 SMOOTHING_KERNELS = ("BILINEAR", "HAMMING", "BICUBIC", "LANCZOS")
 _AE_RE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # PS3.5 AE: 16 chars, no backslash
@@ -114,6 +115,10 @@ class PrinterProfile:
     paper_policy: str = "true-size"  # or "fit"
     #: Output name -> its TOML table or array of tables, untouched; the output's module validates it.
     output_tables: dict[str, Any] = field(default_factory=dict)
+    #: A printer-defined value this printer does not know (Smoothing Type, Medium Type, Film Destination,
+    #: Configuration Information): "lenient" prints with the printer's default and warns 0116 (the
+    #: substitution is recorded in the job); "strict" refuses with 0106, as an imager that is emulated exactly.
+    value_policy: str = "lenient"
 
 
 @dataclass(frozen=True)
@@ -236,6 +241,7 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
         _check(isinstance(ae, str) and bool(_AE_RE.match(ae)), f"{key}.allowed_calling_aes",
                f"'{ae}' is not a valid AE title")
     _check(p.paper_policy in PAPER_POLICIES, f"{key}.paper_policy", f"must be one of {PAPER_POLICIES}")
+    _check(p.value_policy in VALUE_POLICIES, f"{key}.value_policy", f"must be one of {VALUE_POLICIES}")
     _check(p.pdf_bits in (16, 8), f"{key}.pdf_bits", "must be 16 or 8")
     outputs = outputs_of(p, key)  # each output checks its own keys (ConfigError names the key)
     _check(bool(outputs), f"{key}.pdf_dir",

@@ -206,6 +206,9 @@ def printer_section(p: PrinterProfile, layouts: LayoutData, number: int) -> list
         ["Bits Stored (grayscale)", "8, 12" if p.supports_12_bit else "8", "-"],
         ["Basic Color Print Management Meta", "accepted (8-bit RGB)" if p.supports_color
          else "not offered: its contexts are rejected at negotiation for this AE title", "-"],
+        ["Unknown printer-defined values (Medium Type, Film Destination, Smoothing Type, Configuration "
+         "Information)", "lenient: the printer's default is used, 0116 warning naming the attribute, recorded in "
+         "the job" if p.value_policy == "lenient" else "strict: refused with 0106", f"value_policy = {p.value_policy}"],
         ["Film session print (collation)", "yes" if p.session_print else "no (C616 / B601)", "-"],
         ["Largest image box image", f"{p.max_image_pixels} pixels (Rows x Columns; larger: C605)", "-"],
     ]

@@ -36,6 +36,7 @@ def test_sample_config_loads_and_resolves_folders_next_to_it() -> None:
     ({"printer": [{"resolution_dpi": {"STANDARD": 5}}]}, "printer[0].resolution_dpi.STANDARD"),
     ({"printer": [{"smoothing_kernels": {"SHARP": "SINC"}}]}, "printer[0].smoothing_kernels.SHARP"),
     ({"printer": [{"configuration_curves": {"CS009": 9}}]}, "printer[0].configuration_curves.CS009"),
+    ({"printer": [{"value_policy": "sloppy"}]}, "printer[0].value_policy"),
     ({"printer": [{"ae_title": "A"}, {"ae_title": "A"}]}, "printer.ae_title"),
     ({"printers": []}, "printers"),
 ])

@@ -2,7 +2,8 @@
 
 Each row says how the SCP treats an attribute (PS3.4 Annex H usage) and how its value is checked
 against the printer profile; `validate` turns a request data set into the values actually used,
-or a PrintError naming the attribute (0105 unknown, 0120 missing, 0121 empty, 0106 bad value).
+or a PrintError naming the attribute (0105 unknown, 0120 missing, 0121 empty, 0106 bad value); a
+printer-defined value the printer does not know is replaced by its default on lenient printers (0116).
 """
 
 from __future__ import annotations
@@ -40,6 +41,25 @@ class Attr:
     default: Callable[[PrinterProfile], Any] | None = None
     #: A zero-length value means something (an empty image sequence clears the box).
     empty_ok: bool = False
+    #: The values are the printer's own (Defined Terms a printer extends, or printer-specific): one it does
+    #: not know is replaced by its default under value_policy = "lenient" (0116), refused under "strict".
+    printer_defined: bool = False
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """A printer-defined value this printer does not know, and what is used instead (lenient printers)."""
+
+    keyword: str
+    tag: int
+    sent: str
+    #: None: nothing is set here, so the film box's value applies (image box attributes).
+    used: Any
+
+    def describe(self) -> str:
+        used = ("the film box's value" if self.used is None
+                else "the printer's default" if self.used == "" else f"'{self.used}'")
+        return f"{self.keyword} '{self.sent}' is unknown to this printer: {used} used"
 
 
 @dataclass
@@ -47,6 +67,7 @@ class Validated:
     values: dict[str, Any] = field(default_factory=dict)
     warnings: list[Status] = field(default_factory=list)
     ignored: list[int] = field(default_factory=list)
+    substitutions: list[Substitution] = field(default_factory=list)
 
 
 def tag_name(tag: int) -> str:
@@ -55,8 +76,12 @@ def tag_name(tag: int) -> str:
     return f"{kw} {t}" if kw else str(t)
 
 
+def _is_multi(value: Any) -> bool:
+    return isinstance(value, list | tuple) or type(value).__name__ == "MultiValue"
+
+
 def _single(value: Any) -> Any:
-    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+    if _is_multi(value):
         raise ValueError("has more than one value (VM 1)")
     return value
 
@@ -190,8 +215,8 @@ U, M, IGNORED = Usage.SUPPORTED, Usage.REQUIRED, Usage.IGNORED
 FILM_SESSION = _table(
     Attr("NumberOfCopies", U, int_between(1, lambda p: p.max_copies), lambda p: 1),
     Attr("PrintPriority", U, one_of(("HIGH", "MED", "LOW")), lambda p: p.default_print_priority),
-    Attr("MediumType", U, one_of(lambda p: p.medium_types), lambda p: p.default_medium_type),
-    Attr("FilmDestination", U, film_destination, lambda p: p.default_film_destination),
+    Attr("MediumType", U, one_of(lambda p: p.medium_types), lambda p: p.default_medium_type, printer_defined=True),
+    Attr("FilmDestination", U, film_destination, lambda p: p.default_film_destination, printer_defined=True),
     Attr("FilmSessionLabel", U, text(64)),
     Attr("MemoryAllocation", U, memory_allocation),
     Attr("OwnerID", U, text(16)),
@@ -209,13 +234,14 @@ FILM_BOX = _table(
     Attr("FilmOrientation", U, one_of(("PORTRAIT", "LANDSCAPE")), lambda p: p.default_orientation),
     Attr("FilmSizeID", U, one_of(lambda p: p.film_sizes), lambda p: p.default_film_size),
     Attr("MagnificationType", U, one_of(lambda p: p.magnification_types), lambda p: p.default_magnification_type),
-    Attr("SmoothingType", U, one_of(lambda p: p.smoothing_types), lambda p: p.default_smoothing_type),
+    Attr("SmoothingType", U, one_of(lambda p: p.smoothing_types), lambda p: p.default_smoothing_type,
+         printer_defined=True),
     Attr("BorderDensity", U, density_name_or_od, lambda p: p.default_border_density),
     Attr("EmptyImageDensity", U, density_name_or_od, lambda p: p.default_empty_image_density),
     Attr("MinDensity", U, density_in("min_density_range"), lambda p: p.default_min_density),
     Attr("MaxDensity", U, density_in("max_density_range"), lambda p: p.default_max_density),
     Attr("Trim", U, one_of(("YES", "NO")), lambda p: p.default_trim),
-    Attr("ConfigurationInformation", U, configuration_information, lambda p: ""),
+    Attr("ConfigurationInformation", U, configuration_information, lambda p: "", printer_defined=True),
     Attr("RequestedResolutionID", U, one_of(lambda p: tuple(p.resolution_dpi)), lambda p: p.default_resolution_id),
     Attr("Illumination", U, positive_int, lambda p: p.default_illumination),
     Attr("ReflectedAmbientLight", U, int_between(0, lambda p: 65535), lambda p: p.default_reflected_ambient_light),
@@ -233,10 +259,10 @@ GRAYSCALE_IMAGE_BOX = _table(
     Attr("BasicGrayscaleImageSequence", M, accept_any, empty_ok=True),
     Attr("Polarity", U, one_of(("NORMAL", "REVERSE")), lambda p: "NORMAL"),
     Attr("MagnificationType", U, one_of(lambda p: p.magnification_types)),
-    Attr("SmoothingType", U, one_of(lambda p: p.smoothing_types)),
+    Attr("SmoothingType", U, one_of(lambda p: p.smoothing_types), printer_defined=True),
     Attr("MinDensity", U, density_in("min_density_range")),
     Attr("MaxDensity", U, density_in("max_density_range")),
-    Attr("ConfigurationInformation", U, configuration_information),
+    Attr("ConfigurationInformation", U, configuration_information, printer_defined=True),
     Attr("RequestedImageSize", U, image_size_mm),
     Attr("RequestedDecimateCropBehavior", U, one_of(("DECIMATE", "CROP", "FAIL"))),
     Attr("ReferencedPresentationLUTSequence", U, accept_any),
@@ -288,6 +314,13 @@ def validate(
             value, warning = attr.check(elem.value, profile) if attr.check else (elem.value, None)
         except (ValueError, TypeError) as exc:
             shown = str(elem.value)[:80]
+            if attr.printer_defined and profile.value_policy == "lenient" and not _is_multi(elem.value):
+                used = attr.default(profile) if attr.default is not None else None
+                if used is not None:
+                    out.values[kw] = used
+                out.substitutions.append(Substitution(kw, int(elem.tag), shown, used))
+                out.warnings.append(Status.ATTRIBUTE_VALUE_OUT_OF_RANGE)
+                continue
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{kw} '{shown}' {exc}", elem.tag, context=where) from None
         out.values[kw] = value
         if warning is not None:

@@ -25,7 +25,7 @@ COLOR_IMAGE_BOX = _table(
     Attr("BasicColorImageSequence", REQUIRED, accept_any, empty_ok=True),
     Attr("Polarity", U, one_of(("NORMAL", "REVERSE")), lambda p: "NORMAL"),
     Attr("MagnificationType", U, one_of(lambda p: p.magnification_types)),
-    Attr("SmoothingType", U, one_of(lambda p: p.smoothing_types)),
+    Attr("SmoothingType", U, one_of(lambda p: p.smoothing_types), printer_defined=True),
     Attr("RequestedImageSize", IGNORED),
     Attr("RequestedDecimateCropBehavior", IGNORED),
 )

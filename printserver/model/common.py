@@ -10,7 +10,7 @@ from pydicom.sequence import Sequence
 from printserver import uids
 from printserver.errors import PrintError
 from printserver.model import attributes as A
-from printserver.model.messages import Request
+from printserver.model.messages import Request, Response
 from printserver.status import Status
 
 PRINT_ACTION = 1  # Action Type ID of Print (PS3.4 H.4.1.2.4, H.4.2.2.4)
@@ -32,6 +32,22 @@ def pick_warning(warnings: list[Status]) -> Status:
     if specific:
         return specific[0]
     return warnings[0] if warnings else Status.SUCCESS
+
+
+def answer(v: A.Validated, ds: Dataset | None = None, *, warnings: list[Status] | None = None,
+           created_instance_uid: str | None = None) -> Response:
+    """The response to a validated request: one status, the attributes ignored (0107) and the printer-defined
+    values replaced (0116: named in the comment and as Offending Element)."""
+    subs = v.substitutions
+    return Response(pick_warning(v.warnings if warnings is None else warnings), ds,
+                    created_instance_uid=created_instance_uid,
+                    error_comment="; ".join(s.describe() for s in subs) or None,
+                    offending_elements=tuple(s.tag for s in subs), attribute_identifiers=tuple(v.ignored))
+
+
+def findings(v: A.Validated, where: str) -> list[str]:
+    """What the QA console is told of a request that printed anyway: the values replaced."""
+    return [f"{where}: {s.describe()}" for s in v.substitutions]
 
 
 def dataset(values: dict[str, Any], keywords: tuple[str, ...]) -> Dataset:

@@ -18,9 +18,10 @@ from printserver.model import image_box, presentation_lut
 from printserver.model.annotation import FILM_BOX_WITH_ANNOTATION, AnnotationBox
 from printserver.model.common import (
     FILM_BOX_ECHO,
+    answer,
     dataset,
     echo_plut_reference,
-    pick_warning,
+    findings,
     references,
     require_no_data,
     require_print_action,
@@ -51,6 +52,8 @@ class FilmBox:
     rects: tuple[Rect, ...] = ()
     annotation_format: AnnotationFormat | None = None
     annotation_boxes: list[AnnotationBox] = field(default_factory=list)
+    #: Printer-defined values replaced on this film box or its image boxes (lenient printers).
+    findings: list[str] = field(default_factory=list)
 
     @property
     def has_image(self) -> bool:
@@ -104,7 +107,7 @@ def create(s: PrintSession, req: Request) -> Response:
         elif session.attributes.get("MediumType") == "PAPER":  # reflective: PS3.14 §7.3 viewing
             values[kw] = reflective
     box = FilmBox(uid, fmt, values, image_boxes, rects=tuple(rects), annotation_format=annotation,
-                  annotation_boxes=annotation_boxes)
+                  annotation_boxes=annotation_boxes, findings=findings(v, where))
     session.film_boxes.append(box)
     s.instances[uid] = (uids.BASIC_FILM_BOX, box)
     for ib in image_boxes:
@@ -119,8 +122,7 @@ def create(s: PrintSession, req: Request) -> Response:
     if annotating:
         ds.ReferencedBasicAnnotationBoxSequence = references(
             uids.BASIC_ANNOTATION_BOX, [ab.sop_instance_uid for ab in annotation_boxes])
-    return Response(pick_warning(v.warnings), ds, created_instance_uid=None if req.sop_instance_uid else uid,
-                    attribute_identifiers=tuple(v.ignored))
+    return answer(v, ds, created_instance_uid=None if req.sop_instance_uid else uid)
 
 
 def set_(s: PrintSession, req: Request) -> Response:
@@ -134,9 +136,10 @@ def set_(s: PrintSession, req: Request) -> Response:
                 plut = presentation_lut.in_force(s, ib.attributes, v.values)
                 presentation_lut.check_match(s, plut, ib.image.bits_stored, where)
     box.attributes.update(v.values)
+    box.findings += findings(v, where)
     ds = dataset(v.values, FILM_BOX_ECHO)
     echo_plut_reference(ds, v.values)
-    return Response(pick_warning(v.warnings), ds, attribute_identifiers=tuple(v.ignored))
+    return answer(v, ds)
 
 
 def print_(s: PrintSession, req: Request) -> Response:

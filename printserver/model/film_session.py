@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 from printserver import uids
 from printserver.model import attributes as A
 from printserver.model import presentation_lut
-from printserver.model.common import FILM_SESSION_ECHO, dataset, pick_warning, require_no_data, require_print_action
+from printserver.model.common import (
+    FILM_SESSION_ECHO,
+    answer,
+    dataset,
+    findings,
+    require_no_data,
+    require_print_action,
+)
 from printserver.model.messages import Request, Response
 from printserver.model.snapshot import print_response
 from printserver.status import Status
@@ -25,17 +32,18 @@ class FilmSession:
     #: The presentation context it was created on: a meta class decides grayscale or color image boxes.
     context_sop_class_uid: str = ""
     film_boxes: list[FilmBox] = field(default_factory=list)
+    #: Printer-defined values replaced on this session (lenient printers): carried into its print jobs.
+    findings: list[str] = field(default_factory=list)
 
 
 def create(s: PrintSession, req: Request) -> Response:
     uid = s.new_instance_uid(req)
     v = A.validate(req.dataset, A.FILM_SESSION, s.profile, where="Film Session N-CREATE", creating=True)
     presentation_lut.resolve_reference(s, v.values, "Film Session N-CREATE")
-    s.film_session = FilmSession(uid, v.values, req.context_sop_class_uid)
+    s.film_session = FilmSession(uid, v.values, req.context_sop_class_uid,
+                                 findings=findings(v, "Film Session N-CREATE"))
     s.instances[uid] = (uids.BASIC_FILM_SESSION, s.film_session)
-    return Response(pick_warning(v.warnings), dataset(v.values, FILM_SESSION_ECHO),
-                    created_instance_uid=None if req.sop_instance_uid else uid,
-                    attribute_identifiers=tuple(v.ignored))
+    return answer(v, dataset(v.values, FILM_SESSION_ECHO), created_instance_uid=None if req.sop_instance_uid else uid)
 
 
 def set_(s: PrintSession, req: Request) -> Response:
@@ -44,8 +52,8 @@ def set_(s: PrintSession, req: Request) -> Response:
                    settable=A.FILM_SESSION_SETTABLE)
     presentation_lut.resolve_reference(s, v.values, "Film Session N-SET")
     session.attributes.update(v.values)
-    return Response(pick_warning(v.warnings), dataset(v.values, FILM_SESSION_ECHO),
-                    attribute_identifiers=tuple(v.ignored))
+    session.findings += findings(v, "Film Session N-SET")
+    return answer(v, dataset(v.values, FILM_SESSION_ECHO))
 
 
 def delete(s: PrintSession, req: Request) -> Response:

@@ -18,7 +18,7 @@ from printserver.layout import mm_to_px
 from printserver.model import attributes as A
 from printserver.model import presentation_lut
 from printserver.model.color import COLOR_IMAGE_BOX, ColorImage, parse_color_item
-from printserver.model.common import pick_warning
+from printserver.model.common import answer, findings
 from printserver.model.messages import Request, Response
 from printserver.model.pixels import GrayscaleImage, identifying_attributes, parse_grayscale_item
 from printserver.model.sizing import Fit, fit_image
@@ -117,7 +117,8 @@ def set_grayscale(s: PrintSession, req: Request) -> Response:
     box.image = image
     box.attributes = attributes
     box.source_attributes = identifying_attributes(item)
-    return Response(pick_warning(warnings), attribute_identifiers=tuple(v.ignored))
+    s.film_box_of(box).findings += findings(v, f"{where} {box.position}")
+    return answer(v, warnings=warnings)
 
 
 def set_color(s: PrintSession, req: Request) -> Response:
@@ -127,4 +128,5 @@ def set_color(s: PrintSession, req: Request) -> Response:
         if item is not None else None
     box.attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
     box.source_attributes = identifying_attributes(item)
-    return Response(pick_warning(v.warnings), attribute_identifiers=tuple(v.ignored))
+    s.film_box_of(box).findings += findings(v, f"{where} {box.position}")
+    return answer(v)

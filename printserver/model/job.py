@@ -88,6 +88,11 @@ class PrintJob:
     #: Film session attributes as used (copies, priority, medium, destination, label, owner).
     session: dict[str, Any]
     films: tuple[FilmJob, ...]
+    #: What the modality sent that was replaced to print anyway (lenient printers), for the QA console.
+    findings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "findings", tuple(self.findings))  # a list when read back from the spool
 
     @property
     def copies(self) -> int:

@@ -105,6 +105,7 @@ def snapshot(s: PrintSession, session: FilmSession, boxes: list[FilmBox]) -> Pri
         film_session_uid=session.sop_instance_uid,
         session=session_values,
         films=tuple(films),
+        findings=tuple(session.findings + [f for box in boxes for f in box.findings]),
     )
 
 

@@ -14,19 +14,27 @@ maps back through the same GSDF. 8-bit or grayscale-only upstreams get what the 
     calling_ae = ""        # ours; empty: the printer's AE title
     timeout = 60.0
 
-One film per delivery step (the memo lists the films printed), one job at a time per upstream (the
-delivery thread runs one step of one job at a time). Association refused or lost, a busy printer
-(C601/C602 queue full, 0213 resources) → retry with backoff; any other refusal fails the output with
-the upstream's status and Error Comment. Health = the upstream's Printer Status (N-GET), so our
-Printer N-GET and N-EVENT-REPORT reflect the real imager.
+One film per delivery step (the memo lists the films printed), one job at a time per upstream (a lock
+per upstream). A journal beside the job (`<job>.relay_<AE>.journal.json`, fsynced within the step) marks
+a film "sending" once its image boxes are set and "printed" the moment the upstream answers its Print,
+so a kill -9 after that answer does not print it again; a kill between the Print request and its answer
+cannot be decided (DICOM print has no way to ask) and the film is printed again, with a warning.
+Association refused or lost, a busy printer (C601/C602 queue full, 0213 resources) → retry with backoff;
+any other refusal fails the output with the upstream's status and Error Comment. Health = the upstream's
+Printer Status (N-GET), so our Printer N-GET and N-EVENT-REPORT reflect the real imager; unreachable =
+WARNING / PRINTER OFFLINE.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import re
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
@@ -40,6 +48,8 @@ if TYPE_CHECKING:
     from printserver.model.job import FilmJob
     from printserver.model.pixels import GrayscaleImage
     from printserver.scu.films import FilmOptions
+
+log = logging.getLogger(__name__)
 
 KEYS = ("called_ae", "host", "port", "calling_ae", "timeout", "mode")
 MODES = ("film",)  # "layout" (forward the original film box and image boxes) is not built yet
@@ -64,6 +74,30 @@ HEALTH_SECONDS = 10.0
 def _lock(key: tuple[str, int, str]) -> threading.Lock:
     with _GUARD:
         return _LOCKS.setdefault(key, threading.Lock())
+
+
+SENDING, PRINTED = "sending", "printed"
+
+
+def _read_journal(path: Path) -> dict[str, str]:
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _write_journal(path: Path, marks: dict[str, str]) -> None:
+    """Durably, within the step: the memo is saved only when the step returns, too late for a kill -9
+    between the upstream's Print answer and the return (the film would print twice)."""
+    from printserver.outputs.files import fsync_dir, private_open
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    with private_open(tmp, "w") as fh:
+        json.dump(marks, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
 
 
 def parse_relay(value: str) -> dict[str, Any]:
@@ -168,16 +202,26 @@ class DicomRelay(Output):
         from printserver.scu.transport import PrintClientError
         from printserver.status import describe
 
-        printed = list(job.memo.get("printed", []))
+        journal = self._journal(job)
+        marks = _read_journal(journal)
+        printed = list(dict.fromkeys([*job.memo.get("printed", []), *(k for k, v in marks.items() if v == PRINTED)]))
+        unsure = [k for k, v in marks.items() if v == SENDING and k not in printed]
         pending = [(i, f) for i, f in enumerate(job.job.films) if f"film{f.film_number}" not in printed]
         if not pending:
             return Done(detail=f"{len(printed)} film(s) printed on {self.called_ae}", memo={"printed": printed})
         index, film = pending[0]
         label = f"film{film.film_number}"
+        if label in unsure:  # the server stopped between this film's Print and its answer: it may have printed
+            log.warning("%s: %s may have been printed on %s already (printserver stopped during its Print); "
+                        "printing it again", job.name, label, self.called_ae)
+
+        def progress(images_sent: int, films_printed: int) -> None:  # journal around the N-ACTION, at once
+            _write_journal(journal, marks | {label: PRINTED if films_printed else SENDING})
+
         try:
             with _lock(self._upstream), PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae,
                                                            timeout=self.timeout) as client:
-                result = client.print_images([self._image(job, index)], film_options(job, film))
+                result = client.print_images([self._image(job, index)], film_options(job, film), progress=progress)
                 _LAST_HEALTH[self._upstream] = (time.monotonic(), _printer_health(result.printer, self.called_ae))
         except (PrintClientError, OSError) as exc:
             return Retry(reason=f"{self.called_ae} at {self.host}:{self.port}: {exc}", info="PRINTER OFFLINE",
@@ -185,6 +229,7 @@ class DicomRelay(Output):
         notes = tuple(result.notes) + tuple(w for f in result.films for w in f.warnings)
         outcome = result.films[0] if result.films else None
         if outcome is None or not outcome.accepted:
+            _write_journal(journal, {k: v for k, v in marks.items() if k != label})  # answered: not printed
             status = outcome.status if outcome else 0x0110
             why = f"{self.called_ae} refused {label}: {describe(status)} (0x{status:04X})" + \
                 (f": {outcome.error_comment}" if outcome and outcome.error_comment else "")
@@ -198,13 +243,18 @@ class DicomRelay(Output):
             return Done(detail=f"{len(printed)} film(s) printed on {self.called_ae}", memo=memo, notes=notes)
         return Wait(after=0.0, printing=True, detail=f"{label} printed on {self.called_ae}", memo=memo, notes=notes)
 
+    def _journal(self, job: DeliveryJob) -> Path:
+        """`<job>.<output id>.journal.json` beside the job (a side file: it moves and goes with the job)."""
+        return job.paths.job.with_name(f"{job.paths.stem}.{re.sub(r'[^A-Za-z0-9_-]', '_', self.id)}.journal.json")
+
     @property
     def _upstream(self) -> tuple[str, int, str]:
         return self.host, self.port, self.called_ae
 
     def health(self) -> Health:
         """The upstream's own Printer Status (one N-GET, at most every HEALTH_SECONDS, never while a film is
-        being printed there), or FAILURE / PRINTER OFFLINE when it cannot be reached."""
+        being printed there), or WARNING / PRINTER OFFLINE when it cannot be reached: films are still accepted
+        and wait in the spool, so a modality must not read it as FAILURE (many then refuse to print)."""
         from printserver.scu.client import PrintClient
         from printserver.scu.transport import PrintClientError
 
@@ -219,7 +269,7 @@ class DicomRelay(Output):
                                      timeout=min(self.timeout, 5.0)) as client:
                 health = _printer_health(client.printer_status(), self.called_ae)
         except (PrintClientError, OSError) as exc:
-            health = ("FAILURE", "PRINTER OFFLINE", f"upstream printer {exc}")
+            health = ("WARNING", "PRINTER OFFLINE", f"upstream printer {exc}")
         finally:
             lock.release()
         _LAST_HEALTH[self._upstream] = (time.monotonic(), health)

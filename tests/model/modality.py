@@ -17,7 +17,7 @@ from printserver.config import PrinterProfile
 from printserver.layout import load_layouts
 from printserver.model.messages import Op, Request, Response
 from printserver.model.session import PrintSession
-from printserver.status import Status
+from printserver.status import COMMON_FAILURES, STATUS_BY_OPERATION, Status
 from tests.printscu import image_box_dataset
 
 META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
@@ -58,6 +58,9 @@ class Modality:
 
     def send(self, op: Op, sop_class: str, uid: str | None, ds: Dataset | None = None, **kw: Any) -> Response:
         rsp = self.session.handle(Request(op, sop_class, uid, self.context, ds, **kw))
+        # The conformance statement prints STATUS_BY_OPERATION: every answer must be one it declares.
+        declared = (Status.SUCCESS, *COMMON_FAILURES, *STATUS_BY_OPERATION.get((sop_class, op.value), ()))
+        assert rsp.status in declared, f"{op.value} {uids.name(sop_class)} answered undeclared {rsp.status!r}"
         self.responses.append(rsp)
         return rsp
 

@@ -11,6 +11,7 @@ import pytest
 from pydicom.sequence import Sequence
 
 from printserver import uids
+from printserver.model.messages import Op
 from printserver.model.session import TRANSITIONS, State
 from printserver.status import Status
 from tests.model.modality import IMG, Modality, dataset, film_box_ds
@@ -64,10 +65,12 @@ def test_film_box_invalid_values_are_0106_naming_the_attribute(m, attrs, keyword
 @pytest.mark.parametrize(("attrs", "keyword"), [
     ({"NumberOfCopies": 0}, "NumberOfCopies"),
     ({"PrintPriority": "URGENT"}, "PrintPriority"),
+    # printer-defined values: 0106 on a strict printer (lenient ones print with the default: test_value_policy.py)
     ({"MediumType": "PAPYRUS"}, "MediumType"),
     ({"FilmDestination": "BIN_0"}, "FilmDestination"),
 ])
-def test_film_session_invalid_values_are_0106(m, attrs, keyword) -> None:
+def test_film_session_invalid_values_are_0106(attrs, keyword) -> None:
+    m = Modality(value_policy="strict")
     rsp = m.n_create(dataset(**attrs), uids.BASIC_FILM_SESSION, uids.new_uid())
     assert rsp.status == Status.INVALID_ATTRIBUTE_VALUE and rsp.error_comment.startswith(keyword)
     m.still_prints()
@@ -275,3 +278,13 @@ def test_every_state_and_class_operation_has_a_rule_or_is_no_operation_of_the_cl
         for cls, ops in defined.items():
             got = {op.value for (s, c, op) in TRANSITIONS if s is state and c == cls}
             assert got == ops, (state, uids.name(cls))
+
+
+def test_n_delete_and_print_take_no_attributes_0105(m) -> None:
+    m.create_session()
+    m.create_film_box()
+    rsp = m.send(Op.N_DELETE, uids.BASIC_FILM_BOX, m.film_box_uid, dataset(Trim="YES"))
+    assert rsp.status == Status.NO_SUCH_ATTRIBUTE and rsp.offending_elements == (0x20100140,)
+    rsp = m.send(Op.N_ACTION, uids.BASIC_FILM_SESSION, m.session_uid, dataset(Trim="YES"), action_type_id=1)
+    assert rsp.status == Status.NO_SUCH_ATTRIBUTE and "N-ACTION Print takes no attributes" in rsp.error_comment
+    m.still_prints()

@@ -97,3 +97,12 @@ def test_big_endian_8_bit_ow_is_unswapped() -> None:
     item = image_item(np.array([[1, 4095]], np.uint16), big_endian=True)
     assert image_item is not None
     assert parse_grayscale_item(item, PrinterProfile(), little_endian=False, where="t").pixels.tolist() == [[1, 4095]]
+
+
+def test_the_lifecycle_table_in_the_docs_is_the_one_the_code_uses() -> None:
+    from pathlib import Path
+
+    from printserver.model.session import state_table
+
+    docs = (Path(__file__).parents[2] / "docs" / "house-model.md").read_text(encoding="utf-8")
+    assert state_table() in docs, "regenerate with: python -m printserver.model.session"

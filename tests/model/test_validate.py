@@ -13,6 +13,7 @@ from printserver.model import attributes as A
 from printserver.status import Status
 
 P = PrinterProfile()
+STRICT = PrinterProfile(value_policy="strict")
 
 
 def ref() -> Sequence:
@@ -111,4 +112,6 @@ def test_film_destination_bins(value: str, ok: bool) -> None:
         assert A.validate(ds(FilmDestination=value), A.FILM_SESSION, P, where="T", creating=False).values == \
             {"FilmDestination": value}
     else:
-        assert refused(ds(FilmDestination=value), A.FILM_SESSION).status is Status.INVALID_ATTRIBUTE_VALUE
+        with pytest.raises(PrintError) as exc:
+            A.validate(ds(FilmDestination=value), A.FILM_SESSION, STRICT, where="T", creating=False)
+        assert exc.value.status is Status.INVALID_ATTRIBUTE_VALUE

@@ -266,7 +266,10 @@ def test_unknown_presentation_lut_reference_is_0106_and_table_size_mismatch_when
         assert set_box(scu, 2, np.zeros((8, 8), np.uint16), 12)[0] == Status.SUCCESS
 
 
-def test_configuration_information_selects_a_configured_curve(scp) -> None:
+def test_configuration_information_selects_a_configured_curve(scp_factory) -> None:
+    """On a strict printer an unknown curve is refused and the box keeps its image (a lenient one prints it
+    with the film box's curve and 0116: tests/model/test_value_policy.py)."""
+    scp = scp_factory(value_policy="strict")
     pixels = np.full((8, 8), 2048, np.uint16)
     with PrintSCU(scp.port) as scu:
         scu.create_session()
