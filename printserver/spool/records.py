@@ -76,7 +76,7 @@ class JobRecord:
         record = cls(job_uid=job.job_uid, printer=printer, printer_name=job.printer_name, originator=job.calling_ae,
                      created=job.created, print_priority=str(job.session.get("PrintPriority", "MED")),
                      film_session_label=str(job.session.get("FilmSessionLabel", "")), films=len(job.films),
-                     copies=job.copies)
+                     copies=job.copies, warnings=list(job.findings))  # values a lenient printer replaced
         record.timeline.append({"at": now_iso(), "event": "accepted", "output": "",
                                 "detail": f"{len(job.films)} film(s) from {job.calling_ae or 'unknown AE'}"})
         return record

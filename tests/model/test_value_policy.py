@@ -88,7 +88,8 @@ def test_wrong_standard_values_stay_failures_in_both_policies(policy, cls, attrs
     assert rsp.status is Status.INVALID_ATTRIBUTE_VALUE and rsp.error_comment.startswith(keyword)
 
 
-def test_the_findings_survive_the_spool_encoding() -> None:
+def test_the_findings_survive_the_spool_encoding_and_reach_the_job_record() -> None:
+    from printserver.spool.records import JobRecord
     from printserver.spool.store import decode_job, encode_job
 
     m = Modality()
@@ -98,6 +99,7 @@ def test_the_findings_survive_the_spool_encoding() -> None:
     job = m.print_film_box().job
     back, _ = decode_job(b"".join(bytes(p) for p in encode_job(job, {})))
     assert back.findings == job.findings and len(job.findings) == 1
+    assert JobRecord.for_job(job, "PRINTSCP").warnings == list(job.findings)  # `printserver jobs`, the console
 
 
 def test_lenient_image_box_configuration_information_falls_back_to_the_film_box_curve() -> None:

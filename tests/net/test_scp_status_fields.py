@@ -112,3 +112,15 @@ def test_an_unexpected_exception_is_0110_with_its_traceback_logged_and_the_assoc
     assert scu.create_film_box()[0] == Status.SUCCESS
     assert scu.set_image(1, IMG) == Status.SUCCESS
     assert scu.print_film_box() == Status.SUCCESS
+
+
+def test_a_replaced_printer_defined_value_is_a_0116_naming_it_on_the_wire(scu) -> None:
+    scu.create_session()
+    status, rsp = scu.create_film_box(SmoothingType="NONE")
+    command = scu.commands[-1]
+    assert status == Status.ATTRIBUTE_VALUE_OUT_OF_RANGE == command.Status
+    assert tags(command.OffendingElement) == [0x20100080]
+    assert str(command.ErrorComment).startswith("SmoothingType 'NONE'")
+    assert len(rsp.ReferencedImageBoxSequence) == 1  # the film box exists and prints
+    assert scu.set_image(1, IMG) == Status.SUCCESS
+    assert scu.print_film_box() == Status.SUCCESS
