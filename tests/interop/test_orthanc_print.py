@@ -30,6 +30,7 @@ from tests.serverproc import ServerProcess
 pytestmark = pytest.mark.skipif(not (orthanc_available() and dcmtk_available()), reason="orthanc or dcmtk missing")
 META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
 SC = "1.2.840.10008.5.1.4.1.1.7"
+FILMS = 6  # prints in the kill -9 test
 PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 
 
@@ -206,28 +207,29 @@ def _set_and_print(scu: JobSCU, item_attrs: dict[str, str]) -> Dataset:
 
 
 def test_sigkill_during_archive_delivery_loses_and_duplicates_nothing(orthanc: Orthanc, tmp_path: Path) -> None:
-    """Four prints of 14x17 in films (43 MB objects); the server is killed once the first is in Orthanc and the
-    last is not, restarted, and every film ends in Orthanc exactly once."""
+    """Six prints of 14x17 in films (43 MB objects); the server is killed once the first job is done (its record
+    in spool/done: a file check, not Orthanc's REST, which lags while it ingests), restarted, and every film
+    ends in Orthanc exactly once."""
     archive = {"called_ae": orthanc.aet, "host": "127.0.0.1", "port": orthanc.dicom_port}
     extra = config(tmp_path, archive)
     server = ServerProcess(tmp_path / "server", extra=extra)
     with server:
         folder = tmp_path / "img"
         folder.mkdir()
-        images = [write_test_image(folder / f"img{i}.dcm", 64, 64, 1000 * i) for i in range(4)]
+        images = [write_test_image(folder / f"img{i}.dcm", 64, 64, 700 * i) for i in range(FILMS)]
         scu = DcmtkPrintScu(folder / "dcmtk", server.port, options=PrintOptions(columns=1, rows=1))
         for image in images:
             assert scu.print_film([image]).ok
-        wait_until(lambda: len(orthanc.instances()) >= 1, 120, "the first film in Orthanc")
+        wait_until(lambda: any((server.spool / "done").glob("*.state.json")), 120, "the first job archived")
         server.kill()
     at_kill = len(orthanc.instances())
-    assert at_kill < 4, "all films were archived before the kill: the test proved nothing"
+    assert at_kill < FILMS, "all films were archived before the kill: the test proved nothing"
     with ServerProcess(tmp_path / "server", port=server.port, extra=extra) as again:
         wait_until(lambda: not again.pending_jobs(), 180, "the rest after the restart")
     instances = orthanc.instances()
-    assert len(instances) == 4
-    assert orthanc.get("/statistics")["CountInstances"] == 4
-    assert len({orthanc.tags(i)["PatientID"] for i in instances}) == 4  # four sessions, each film of its own
+    assert len(instances) == FILMS
+    assert orthanc.get("/statistics")["CountInstances"] == FILMS
+    assert len({orthanc.tags(i)["PatientID"] for i in instances}) == FILMS  # one session (and placeholder patient) per print
 
 
 def test_a_malformed_archive_option_is_refused_at_start(tmp_path: Path) -> None:
