@@ -6,9 +6,10 @@ on 14INX17IN at 300 dpi (5100x4200, 16-bit page gray), all in the same run:
       this issue (benchmarks/legacy_pdf.py: reportlab + zlib level 1),
       the new one at 16 and at 8 bits, against ISA-L level 1 and zlib level 1 of the raw raster
       alone (the floors); sizes; the new PDF decoded by pypdf must give the raster back bit for bit;
-  (b) a render worker's peak RSS (a fresh process importing the worker module, composing, writing),
-      legacy and new writer;
-  (c) compose: wall and CPU seconds, and the share of magnification, GSDF mapping and annotation.
+  (b) a render worker's peak RSS (benchmarks/worker_child.py: a fresh process importing the worker
+      module, composing, writing), legacy and new writer;
+  (c) compose, before (a GSDF table per box) and now: wall and CPU seconds, and the share of
+      magnification, GSDF mapping and annotation.
 Run:  .venv/bin/python benchmarks/bench_film.py [--repeat 5]   (writes benchmarks/results/film.json)
 """
 
@@ -91,39 +92,27 @@ GROUPS = {  # profile entries -> composer stage
 
 
 def compose_profile(film, repeat: int) -> dict[str, float]:
+    import legacy_tone
+
+    import printserver.render.compose as compose
+
+    cached = compose.gray_lut
+    compose.gray_lut = legacy_tone.gray_lut  # the composer before: a GSDF table per box
+    try:
+        legacy_wall, legacy_cpu = median_time(lambda: compose_film(film), repeat)
+    finally:
+        compose.gray_lut = cached
     wall, cpu = median_time(lambda: compose_film(film), repeat)
     profiler = cProfile.Profile()
     profiler.runcall(compose_film, film)
     stats = pstats.Stats(profiler).stats  # (file, line, name) -> (cc, nc, tottime, cumtime, callers)
     total = max(v[3] for k, v in stats.items() if k[2] == "compose_film")
-    out = {"compose_s": wall, "compose_cpu_s": cpu}
+    out = {"compose_legacy_s": legacy_wall, "compose_legacy_cpu_s": legacy_cpu, "compose_s": wall, "compose_cpu_s": cpu}
     for group, (file, func) in GROUPS.items():
         spent = sum(v[3] for k, v in stats.items() if k[0].endswith(file) and k[2] == func)
         out[f"compose_share_{group}"] = spent / total
     out["compose_share_rest"] = 1 - sum(out[f"compose_share_{g}"] for g in GROUPS)
     return out
-
-
-def child(writer: str, which: str, bits: int, out: str) -> None:
-    """A render worker's life for one film: import the worker module, compose, write; report VmHWM."""
-    import printserver.spool.worker  # noqa: F401  (what a real render worker imports)
-
-    def hwm() -> float:
-        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-
-    images = [np.load(p) for p in sorted(Path(which).glob("*.npy"))]
-    after_import = hwm()
-    raster = compose_film(films.film(images, annotated=True))
-    after_compose = hwm()
-    page = [FilmPage(raster, 355.6, 431.8)]
-    if writer == "legacy":
-        import legacy_pdf
-
-        legacy_pdf.write_pdf(Path(out), page, **META)
-    else:
-        write_pdf(Path(out), page, **META, pdf_bits=bits)
-    print(json.dumps({"after_import_MB": after_import, "after_compose_MB": after_compose, "peak_MB": hwm()}))
 
 
 def worker_memory(images: list[np.ndarray], work: Path) -> dict[str, float]:
@@ -133,7 +122,7 @@ def worker_memory(images: list[np.ndarray], work: Path) -> dict[str, float]:
         np.save(folder / f"{i:02d}.npy", img)
     out: dict[str, float] = {}
     for writer, bits in (("legacy", 16), ("new", 16), ("new", 8)):
-        proc = subprocess.run([sys.executable, __file__, "--child", writer, str(folder), str(bits),
+        proc = subprocess.run([sys.executable, str(HERE / "worker_child.py"), writer, str(folder), str(bits),
                                str(work / "m.pdf")], capture_output=True, text=True, check=True, timeout=300)
         figures = json.loads(proc.stdout)
         name = writer if writer == "legacy" else f"{writer}{bits}"
@@ -144,9 +133,6 @@ def worker_memory(images: list[np.ndarray], work: Path) -> dict[str, float]:
 
 
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
-        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timings per figure (median reported)")
     args = parser.parse_args()

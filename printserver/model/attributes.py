@@ -68,6 +68,8 @@ class Validated:
     warnings: list[Status] = field(default_factory=list)
     ignored: list[int] = field(default_factory=list)
     substitutions: list[Substitution] = field(default_factory=list)
+    #: Values a check accepted with a warning (B605 density clipped, B600): (tag, what was done).
+    adjusted: list[tuple[int, str]] = field(default_factory=list)
 
 
 def tag_name(tag: int) -> str:
@@ -325,6 +327,9 @@ def validate(
         out.values[kw] = value
         if warning is not None:
             out.warnings.append(warning)
+            sent = str(elem.value)[:80]
+            done = f"{value} used" if str(value) != sent.strip() else warning.text
+            out.adjusted.append((int(elem.tag), f"{kw} {sent}: {done}"))
     if creating:
         for kw, attr in table.items():
             if kw in present:

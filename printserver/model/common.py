@@ -36,13 +36,15 @@ def pick_warning(warnings: list[Status]) -> Status:
 
 def answer(v: A.Validated, ds: Dataset | None = None, *, warnings: list[Status] | None = None,
            created_instance_uid: str | None = None) -> Response:
-    """The response to a validated request: one status, the attributes ignored (0107) and the printer-defined
-    values replaced (0116: named in the comment and as Offending Element)."""
-    subs = v.substitutions
-    return Response(pick_warning(v.warnings if warnings is None else warnings), ds,
-                    created_instance_uid=created_instance_uid,
-                    error_comment="; ".join(s.describe() for s in subs) or None,
-                    offending_elements=tuple(s.tag for s in subs), attribute_identifiers=tuple(v.ignored))
+    """The response to a validated request: one status, the attributes ignored (0107), and the values replaced
+    (0116) or adjusted (B605 clipped, B600) named in the comment and as Offending Element, the ones the
+    status is about first."""
+    status = pick_warning(v.warnings if warnings is None else warnings)
+    named = [(s.tag, s.describe()) for s in v.substitutions]
+    named = named + v.adjusted if status is Status.ATTRIBUTE_VALUE_OUT_OF_RANGE else v.adjusted + named
+    return Response(status, ds, created_instance_uid=created_instance_uid,
+                    error_comment="; ".join(text for _, text in named) or None,
+                    offending_elements=tuple(tag for tag, _ in named), attribute_identifiers=tuple(v.ignored))
 
 
 def findings(v: A.Validated, where: str) -> list[str]:

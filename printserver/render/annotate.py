@@ -3,8 +3,8 @@
 Fonts, first that has the glyph wins, character by character: DejaVu Sans (Debian fonts-dejavu-core:
 Latin, Greek, Cyrillic, Hebrew, Arabic, ...) then Droid Sans Fallback (fonts-droid-fallback, 4 MB:
 Chinese and Japanese kanji/kana). A character no font covers is drawn as the first font's missing
-glyph box and logged, so the film still prints. Coverage comes from the fonts' cmap tables, read
-with reportlab's TrueType parser (already a dependency).
+glyph box and logged, so the film still prints. Coverage comes from the fonts' cmap tables, read as
+code point ranges (render.fontcmap).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from printserver.model.job import AnnotationBoxJob
+from printserver.render.fontcmap import Coverage, coverage
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,12 @@ POINTS_PER_INCH = 72
 @dataclass(frozen=True)
 class _Font:
     path: str
-    coverage: frozenset[int]
+    coverage: Coverage
 
 
 @cache
 def available_fonts() -> tuple[_Font, ...]:
     """The configured fonts that exist here, each with the code points its cmap maps."""
-    from reportlab.pdfbase.ttfonts import TTFontFile
-
     found = []
     for name in FONTS:
         candidates = [Path(name)] if Path(name).is_absolute() else \
@@ -46,7 +45,7 @@ def available_fonts() -> tuple[_Font, ...]:
         for path in candidates:
             if path.is_file():
                 try:
-                    found.append(_Font(str(path), frozenset(TTFontFile(str(path)).charToGlyph)))
+                    found.append(_Font(str(path), coverage(path)))
                 except Exception as exc:  # a broken font must not stop printing
                     log.warning("font %s not usable: %s", path, exc)
                     continue

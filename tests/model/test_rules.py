@@ -102,6 +102,7 @@ def test_film_box_n_create_echoes_the_values_used_with_image_boxes_in_position_o
     assert rsp.status == Status.DENSITY_OUT_OF_PRINTER_RANGE  # clipped to the printer's 4.00 OD
     ds = rsp.dataset
     assert ds.MaxDensity == 400
+    assert rsp.offending_elements == (0x20100130,) and rsp.error_comment == "MaxDensity 500: 400 used"
     assert (ds.FilmSizeID, ds.FilmOrientation, ds.MagnificationType) == ("14INX17IN", "PORTRAIT", "CUBIC")
     assert (ds.BorderDensity, ds.EmptyImageDensity, ds.MinDensity, ds.Trim) == ("BLACK", "BLACK", 20, "NO")
     assert ds.ReferencedFilmSessionSequence[0].ReferencedSOPInstanceUID == m.session_uid
@@ -115,7 +116,8 @@ def test_film_box_n_create_echoes_the_values_used_with_image_boxes_in_position_o
 
 def test_memory_allocation_is_b600(m) -> None:
     rsp = m.n_create(dataset(MemoryAllocation=4096), uids.BASIC_FILM_SESSION, uids.new_uid())
-    assert rsp.status == Status.MEMORY_ALLOCATION_NOT_SUPPORTED
+    assert rsp.status == Status.MEMORY_ALLOCATION_NOT_SUPPORTED and rsp.offending_elements == (0x20000060,)
+    assert rsp.error_comment == "MemoryAllocation 4096: Memory allocation not supported"
 
 
 def test_second_film_session_is_0111_and_duplicate_uid_is_0111(m) -> None:

@@ -96,6 +96,7 @@ def test_density_outside_the_printer_range_is_clipped_with_b605() -> None:
     v = A.validate(ds(MinDensity=1, MaxDensity=999), A.FILM_BOX, P, where="Test", creating=False)
     assert (v.values["MinDensity"], v.values["MaxDensity"]) == (P.min_density_range[0], P.max_density_range[1])
     assert v.warnings == [Status.DENSITY_OUT_OF_PRINTER_RANGE] * 2
+    assert v.adjusted == [(0x20100120, "MinDensity 1: 10 used"), (0x20100130, "MaxDensity 999: 400 used")]
 
 
 def test_group_length_is_skipped_and_specific_character_set_always_allowed() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -111,3 +113,21 @@ def test_requested_image_size_and_crop_in_the_composer() -> None:
     raster = compose_film(film([sized], dpi=100, EmptyImageDensity="WHITE", BorderDensity="WHITE"))
     dark = np.argwhere(raster <= BLACK + 1)
     assert (dark.max(axis=0) - dark.min(axis=0) + 1).tolist() == [50, 50]
+
+
+def test_font_coverage_read_from_cmap_matches_reportlabs_parser() -> None:
+    """render.fontcmap reads each annotation font's cmap as ranges; reportlab's full TrueType parser
+    (a test dependency only) must find the same characters (less any mapped to the .notdef glyph, and
+    U+00A0 aside, which reportlab adds as an alias of the space when a font's cmap lacks it)."""
+    from reportlab.pdfbase.ttfonts import TTFontFile
+
+    from printserver.render.annotate import available_fonts
+
+    fonts = available_fonts()
+    assert [Path(f.path).name for f in fonts] == ["DejaVuSans.ttf", "DroidSansFallbackFull.ttf"]
+    for font in fonts:
+        parsed = TTFontFile(font.path)
+        expected = {cp for cp, glyph in parsed.charToGlyph.items() if glyph != 0} - {0xA0}
+        ranges = zip(font.coverage.firsts, font.coverage.lasts, strict=True)
+        assert {cp for first, last in ranges for cp in range(first, last + 1)} - {0xA0} == expected
+    assert ord("Ж") in fonts[0].coverage and ord("日") not in fonts[0].coverage and ord("日") in fonts[1].coverage

@@ -1,0 +1,99 @@
+"""Print the README's issue-12 performance tables (Markdown) from benchmarks/results/film.json and load.json.
+
+Run:  .venv/bin/python benchmarks/report.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def film_table(film: dict) -> list[str]:
+    real, phantom = film["real"], film["phantom"]
+    rows = [f"| film raster 5100×4200 → PDF (median of {film['repeat']}) | before (reportlab + zlib 1) | now "
+            "| floor / goal |", "|---|---|---|---|"]
+    for name, f in (("real CT", real), ("phantom", phantom)):
+        rows += [
+            f"| {name}: PDF write, CPU s | {f['pdf_legacy_cpu_s']:.3f} | **{f['pdf_new16_cpu_s']:.3f}** "
+            f"(= {f['pdf_new16_to_isal1_cpu']:.2f}× ISA-L 1; encoding alone {f['encode16_to_isal1_cpu']:.2f}×) "
+            f"| ISA-L level 1 of the raw raster {f['isal1_raw_cpu_s']:.3f} s (zlib 1: {f['zlib1_raw_cpu_s']:.3f}); "
+            "goal ≤ 1.5× |",
+            f"| {name}: PDF write, wall s (fsynced) | {f['pdf_legacy_s']:.3f} | {f['pdf_new16_s']:.3f} | |",
+            f"| {name}: PDF size, 16-bit | {f['pdf_legacy_MB']:.1f} MB | **{f['pdf_new16_MB']:.1f} MB** "
+            f"({(1 - f['new16_to_legacy_size']) * 100:.0f} % smaller), bit-exact: {f['new16_bit_exact']} "
+            "| goal ≥ 20 % smaller (real CT) |",
+            f"| {name}: PDF size, `pdf_bits = 8` | | **{f['pdf_new8_MB']:.1f} MB** "
+            f"({f['pdf_new8_MB'] / f['pdf_legacy_MB']:.2f}× before, {f['new8_to_new16_size']:.2f}× now at 16) "
+            "| goal ≤ 0.3× |",
+            f"| {name}: compose, CPU s | {f['compose_legacy_cpu_s']:.3f} | {f['compose_cpu_s']:.3f}: magnification "
+            f"{f['compose_share_magnification'] * 100:.0f} %, "
+            f"GSDF mapping {f['compose_share_gsdf_mapping'] * 100:.1f} %, "
+            f"annotation {f['compose_share_annotation'] * 100:.1f} %, rest {f['compose_share_rest'] * 100:.0f} % | |",
+        ]
+    rows.append(f"| render worker peak RSS, real CT 16-bit (fresh process) | {real['worker_legacy_peak_MB']:.0f} MB "
+                f"| **{real['worker_new16_peak_MB']:.0f} MB** (8-bit: {real['worker_new8_peak_MB']:.0f}; "
+                f"{real['worker_after_import_MB']:.0f} after imports) | goal ≤ 120 MB |")
+    return rows
+
+
+def load_table(load: dict) -> list[str]:
+    runs = load["runs"]
+    rows = [f"| {load['scus']} SCUs × {load['films_per_scu']} films | round | before | now | goal |",
+            "|---|---|---|---|---|"]
+
+    def pick(mode: str, variant: str, rnd: int) -> dict:
+        return next(r for r in runs if r["mode"] == mode and r["variant"] == variant and r["round"] == rnd)
+
+    for rnd in sorted({r["round"] for r in runs}):
+        s_old, s_new = pick("saturated", "legacy", rnd), pick("saturated", "new", rnd)
+        p_old, p_new = pick("paced", "legacy", rnd), pick("paced", "new", rnd)
+        rows += [
+            f"| saturated: films/hour | {rnd} | {s_old['films_per_hour']:,.0f} | **{s_new['films_per_hour']:,.0f}** "
+            f"| ≥ 12,000 |",
+            f"| saturated: Success → PDF median / p95 | {rnd} | {s_old['latency_median_s']:.1f} / "
+            f"{s_old['latency_p95_s']:.1f} s | {s_new['latency_median_s']:.1f} / {s_new['latency_p95_s']:.1f} s | |",
+            f"| paced at {load['paced_rate_films_per_hour']:,.0f}/h: films/hour reached | {rnd} | "
+            f"{p_old['films_per_hour']:,.0f} | {p_new['films_per_hour']:,.0f} | |",
+            f"| paced: Success → PDF median / p95 | {rnd} | {p_old['latency_median_s']:.1f} / "
+            f"{p_old['latency_p95_s']:.1f} s | **{p_new['latency_median_s']:.1f} / {p_new['latency_p95_s']:.1f} s** "
+            "| p95 ≤ 2 s |",
+        ]
+        for label, key in (("CPU s per film, server tree (server + workers)", "tree_cpu_s_per_film"),
+                           ("… of which render workers", "render_workers_cpu_s_per_film"),
+                           ("CPU s per film, the SCUs (dcmprscu)", "scu_cpu_s_per_film")):
+            rows.append(f"| {label} | {rnd} | {statistics.mean([s_old[key], p_old[key]]):.2f} "
+                        f"| **{statistics.mean([s_new[key], p_new[key]]):.2f}** | |")
+        def peak(a: dict, b: dict, key: str) -> float:
+            return max(a[key], b[key])
+
+        rows += [
+            f"| peak RSS of the process tree (PSS) | {rnd} | {peak(s_old, p_old, 'peak_tree_rss_MB'):.0f}"
+            f" ({peak(s_old, p_old, 'peak_tree_pss_MB'):.0f}) MB | {peak(s_new, p_new, 'peak_tree_rss_MB'):.0f}"
+            f" ({peak(s_new, p_new, 'peak_tree_pss_MB'):.0f}) MB | ≤ 300 MB |",
+            f"| peak RSS: server process / each render worker | {rnd} | "
+            f"{peak(s_old, p_old, 'server_rss_hwm_MB'):.0f} / {max(s_old['other_processes_hwm_MB']):.0f} MB | "
+            f"{peak(s_new, p_new, 'server_rss_hwm_MB'):.0f} / {max(s_new['other_processes_hwm_MB']):.0f} MB "
+            "| ≤ 120 / ≤ 120 MB |",
+            f"| load average during the run | {rnd} | {s_old['load_average']:.0f}–{p_old['load_average']:.0f} | "
+            f"{s_new['load_average']:.0f}–{p_new['load_average']:.0f} | |",
+        ]
+    return rows
+
+
+def main() -> int:
+    film = json.loads((RESULTS / "film.json").read_text())
+    print("\n".join(film_table(film)))
+    load_path = RESULTS / (sys.argv[1] if len(sys.argv) > 1 else "load.json")
+    if load_path.exists():
+        print()
+        print("\n".join(load_table(json.loads(load_path.read_text()))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
