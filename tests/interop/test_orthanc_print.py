@@ -229,7 +229,7 @@ def test_sigkill_during_archive_delivery_loses_and_duplicates_nothing(orthanc: O
     instances = orthanc.instances()
     assert len(instances) == FILMS
     assert orthanc.get("/statistics")["CountInstances"] == FILMS
-    assert len({orthanc.tags(i)["PatientID"] for i in instances}) == FILMS  # one session (and placeholder patient) per print
+    assert len({orthanc.tags(i)["PatientID"] for i in instances}) == FILMS  # one session, one NOPID patient each
 
 
 def test_a_malformed_archive_option_is_refused_at_start(tmp_path: Path) -> None:
