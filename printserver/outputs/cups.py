@@ -1,20 +1,21 @@
 """Output `cups`: print every film on a CUPS queue through pycups (keys cups_queue, cups_server, cups_media,
 cups_medium_type, cups_film_destination, cups_options, paper_policy).
 
-Film -> media, copies, priority, title, options; the CUPS job is followed until it is printed (its id is the
-output's memo in the job record, so a restart polls it instead of printing twice); queue health for the
-Printer SOP instance. pycups is imported lazily (`printserver[cups]`): a server without CUPS printers never
-needs it, and one that has them refuses to start without it (`check`). Errors are sorted into what delivery
-can wait out (`CupsUnavailable`: cupsd unreachable, queue missing, stopped or not accepting) and what it
-cannot (`CupsRejected`: the job itself was refused). With paper_policy "fit" on paper other than the film's,
-the render workers make the scaled document for the queue's paper (a `Render` step).
+Film -> media, copies, priority, title, options (outputs/paper.py); the CUPS job is followed until it is
+printed. Its id is the output's memo in the job record, so a restart polls it instead of printing twice, and
+each CUPS job carries a token (spool job, times sent), so one sent just before a kill -9, before its id was
+recorded, is found and adopted. Queue health for the Printer SOP instance. pycups is imported lazily
+(`printserver[cups]`): a server without CUPS printers never needs it, and one that has them refuses to start
+without it (`check`). Errors are sorted into what delivery can wait out (`CupsUnavailable`: cupsd
+unreachable, queue missing, stopped or not accepting) and what it cannot (`CupsRejected`: the job itself was
+refused). With paper_policy "fit" on paper other than the film's, the render workers make the scaled
+document for the queue's paper (a `Render` step).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,21 +36,17 @@ from printserver.outputs.base import (
     Step,
     Wait,
 )
+from printserver.outputs.paper import choose_media, fitted_scale, job_options, smaller
 
 if TYPE_CHECKING:
     from printserver.config import PrinterProfile
-    from printserver.model.job import FilmJob
 
 log = logging.getLogger(__name__)
 
-MM_PER_INCH = 25.4
-#: Print Priority -> IPP job-priority (1..100; CUPS orders its queue by it)
-JOB_PRIORITY = {"HIGH": 80, "MED": 50, "LOW": 20}
 # IPP job-state (RFC 8011 5.3.7)
 JOB_PENDING, JOB_HELD, JOB_PROCESSING, JOB_STOPPED, JOB_CANCELED, JOB_ABORTED, JOB_COMPLETED = range(3, 10)
 # IPP printer-state
 PRINTER_IDLE, PRINTER_PROCESSING, PRINTER_STOPPED = 3, 4, 5
-_PWG_SIZE = re.compile(r"_(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)(in|mm)$")
 _lock = threading.Lock()  # cups.setServer is process-global
 #: What cupsd and its ipp backend say (C locale) while the printer behind a queue cannot be reached. CUPS 2.4 sets
 #: no printer-state-reasons keyword for it (the queue stays "processing", the job is held with
@@ -106,64 +103,6 @@ def connection(server: str) -> Iterator[Any]:
     yield conn
 
 
-def media_size_mm(keyword: str) -> tuple[float, float] | None:
-    """Width x height in mm of a PWG self-describing media name (iso_a4_210x297mm, oe_14x17_14x17in)."""
-    m = _PWG_SIZE.search(keyword)
-    if not m:
-        return None
-    scale = MM_PER_INCH if m.group(3) == "in" else 1.0
-    return float(m.group(1)) * scale, float(m.group(2)) * scale
-
-
-@dataclass(frozen=True)
-class MediaChoice:
-    keyword: str
-    size_mm: tuple[float, float] | None
-    exact: bool  # the media is the film's size (either orientation)
-    note: str = ""
-
-
-def choose_media(film_size_id: str, film_mm: tuple[float, float], supported: list[str], default: str,
-                 overrides: dict[str, str]) -> MediaChoice:
-    """The queue's media for a film: the admin's override if the queue has it, else the media of the film's
-    size, else the queue's default (with a note saying so)."""
-    wanted = overrides.get(film_size_id)
-    if wanted:
-        if wanted in supported:
-            size = media_size_mm(wanted)
-            return MediaChoice(wanted, size, size is not None and _same(size, film_mm))
-        note = f"cups_media {film_size_id}={wanted} is not in the queue's media-supported"
-    else:
-        note = ""
-    for keyword in supported:
-        size = media_size_mm(keyword)
-        if size is not None and _same(size, film_mm):
-            return MediaChoice(keyword, size, True, note)
-    why = f"no media of {film_size_id} ({film_mm[0]:.0f}x{film_mm[1]:.0f} mm) in the queue; using {default}"
-    return MediaChoice(default, media_size_mm(default), False, "; ".join(filter(None, (note, why))))
-
-
-def _same(a: tuple[float, float], b: tuple[float, float], tol: float = 1.5) -> bool:
-    w, h = sorted(a)
-    fw, fh = sorted(b)
-    return abs(w - fw) <= tol and abs(h - fh) <= tol
-
-
-def parse_options(text: str) -> dict[str, str]:
-    return dict(part.split("=", 1) for part in text.split())
-
-
-def job_options(media: str, copies: int, priority: str, medium_type: str, destination: str,
-                cfg: dict[str, Any]) -> dict[str, str]:
-    """IPP/CUPS options of a film job. print-scaling=none: the document is already the size to print."""
-    options = {"media": media, "print-scaling": "none", "copies": str(copies),
-               "job-priority": str(JOB_PRIORITY.get(priority, 50))}
-    options.update(parse_options(cfg.get("medium_type", {}).get(medium_type, "")))
-    options.update(parse_options(cfg.get("film_destination", {}).get(destination, "")))
-    options.update(cfg.get("options", {}))
-    return options
-
-
 def queue_attributes(conn: Any, queue: str) -> dict[str, Any]:
     cups = _module()
     try:
@@ -213,6 +152,24 @@ def job_status(conn: Any, job_id: int) -> JobStatus:
     unreachable = (state == JOB_HELD and "resources-are-not-ready" in reasons) or \
         (state == JOB_PROCESSING and device_unreachable(str(attrs.get("job-printer-state-message", ""))))
     return JobStatus(state, unreachable)
+
+
+#: A job attribute CUPS keeps with each job printserver sends (any name it does not know, it stores): the
+#: spool job and how many times it was sent before, so a job sent just before a kill -9 is found, not sent again.
+TOKEN_ATTRIBUTE = "printserver-job"
+
+
+def submitted(conn: Any, token: str) -> int | None:
+    """The CUPS job printserver sent with `token` that is not canceled or aborted, if any (newest)."""
+    cups = _module()
+    try:
+        # pycups keys the answer by job-id only when job-id is asked for; without it the dict comes back empty
+        jobs = conn.getJobs(which_jobs="all", requested_attributes=["job-id", "job-state", TOKEN_ATTRIBUTE])
+    except cups.IPPError as exc:
+        raise CupsUnavailable(f"CUPS jobs: {_ipp_text(exc)}", "PRINTER DOWN") from None
+    ours = [jid for jid, attrs in jobs.items() if attrs.get(TOKEN_ATTRIBUTE) == token
+            and attrs.get("job-state") not in (JOB_CANCELED, JOB_ABORTED)]
+    return max(ours) if ours else None
 
 
 def cancel_job(conn: Any, job_id: int) -> int:
@@ -322,7 +279,7 @@ class CupsQueue(Output):
             with connection(self.server) as conn:
                 if cups_job is None:
                     return self._submit(conn, job)
-                return self._follow(conn, int(cups_job))
+                return self._follow(conn, int(cups_job), int(job.memo.get("resubmits", 0)))
         except CupsUnavailable as exc:
             return Retry(reason=str(exc), info=exc.status_info)
         except CupsRejected as exc:
@@ -346,7 +303,7 @@ class CupsQueue(Output):
                     return Render(rendition=fit)
                 notes.append(f"fit: films scaled to {min(fitted_scale(f, choice.size_mm) for f in j.films) * 100:.1f}"
                              f" % on {choice.keyword}")
-            elif _smaller(choice.size_mm, (film.width_mm, film.height_mm)):
+            elif smaller(choice.size_mm, (film.width_mm, film.height_mm)):
                 notes.append(f"true-size: paper {choice.keyword} is smaller than the {size_id} film: the film is "
                              f"cropped")
         if not document.exists():
@@ -355,14 +312,20 @@ class CupsQueue(Output):
                               str(j.session.get("MediumType", "")), str(j.session.get("FilmDestination", "")),
                               {"medium_type": self.medium_type, "film_destination": self.film_destination,
                                "options": self.options})
+        token = f"{job.name}/{int(job.memo.get('resubmits', 0))}"
+        earlier = submitted(conn, token)
+        if earlier is not None:  # sent before a kill -9 that came before its id reached the record: adopt it
+            log.info("print job %s: CUPS job %d is already ours, not sent again", job.name, earlier)
+            return Wait(info="QUEUED", memo={**job.memo, "job_id": earlier}, after=POLL_SECONDS,
+                        detail=f"found in CUPS {self.queue} as job {earlier} (sent before a restart)")
         title = f"{j.session.get('FilmSessionLabel') or 'film'} from {j.calling_ae or 'unknown'}"
-        cups_job = submit(conn, self.queue, str(document), title, options)
+        cups_job = submit(conn, self.queue, str(document), title, {**options, TOKEN_ATTRIBUTE: token})
         log.info("print job %s sent to CUPS queue %s as job %d (%s)", job.name, self.queue, cups_job,
                  " ".join(f"{k}={v}" for k, v in options.items()))
-        return Wait(info="QUEUED", memo={"job_id": cups_job}, notes=tuple(notes), after=POLL_SECONDS,
+        return Wait(info="QUEUED", memo={**job.memo, "job_id": cups_job}, notes=tuple(notes), after=POLL_SECONDS,
                     detail=f"sent to CUPS {self.queue} as job {cups_job}")
 
-    def _follow(self, conn: Any, cups_job: int) -> Step:
+    def _follow(self, conn: Any, cups_job: int, resubmits: int) -> Step:
         status = job_status(conn, cups_job)
         if status.device_unreachable:  # CUPS holds the job and retries the printer: not printing yet
             return Wait(info="PRINTER OFFLINE", after=POLL_SECONDS)
@@ -375,7 +338,7 @@ class CupsQueue(Output):
             return Done(detail=f"CUPS job {cups_job} completed")
         # canceled or aborted by CUPS or the printer: print it again (later), as a new CUPS job
         return Retry(reason=f"CUPS job {cups_job} ended in state {status.state} (canceled/aborted)",
-                     info="CHECK PRINTER", memo={})
+                     info="CHECK PRINTER", memo={"resubmits": resubmits + 1})
 
     def cancel(self, job: DeliveryJob) -> str | None:
         cups_job = job.memo.get("job_id")
@@ -389,17 +352,3 @@ class CupsQueue(Output):
         if state in (JOB_CANCELED, JOB_ABORTED):
             return None
         return f"CUPS {'has printed' if state == JOB_COMPLETED else 'is printing'} it (CUPS job {cups_job})"
-
-
-def fitted_scale(film: FilmJob, paper_mm: tuple[float, float]) -> float:
-    """The scale render.pdf.write_fit_pdf gives `film` on `paper_mm` (paper turned to the film's orientation)."""
-    from printserver.render.pdf import fit_scale
-
-    pw, ph = sorted(paper_mm)
-    if film.width_mm > film.height_mm:
-        pw, ph = ph, pw
-    return fit_scale((film.width_mm, film.height_mm), (pw, ph))
-
-
-def _smaller(paper: tuple[float, float], film: tuple[float, float]) -> bool:
-    return any(p < f - 1 for p, f in zip(sorted(paper), sorted(film), strict=True))

@@ -238,6 +238,7 @@ class AdminRequests:
             try:
                 with self.delivery.job_lock(path):  # never between a delivery step's look at the job and its act
                     cancel(self.spool, job_id, self.book)
+                self.delivery.forget(path)
             except BaseException:
                 if withdrawn:
                     self.dispatcher.submit(path)  # not canceled after all: render it as before

@@ -99,6 +99,12 @@ class Delivery:
             heapq.heappush(self._due, (at, next(self._seq), *unit))
             self._cond.notify_all()
 
+    def forget(self, path: Path) -> None:
+        """The job left the spool another way (canceled): drop what was kept for it."""
+        with self._cond:
+            self._outputs.pop(str(path), None)
+            self._job_locks.pop(str(path), None)
+
     def pending(self) -> int:
         with self._cond:
             return len(self._queued)
@@ -252,6 +258,4 @@ class Delivery:
             log.error("print job %s failed for good: %s", path.name, reason)
         else:
             return
-        with self._cond:
-            self._outputs.pop(str(path), None)
-            self._job_locks.pop(str(path), None)
+        self.forget(path)

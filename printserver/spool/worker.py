@@ -30,14 +30,14 @@ from printserver.errors import ConfigError, SpoolError
 from printserver.model.job import PrintJob
 from printserver.outputs.base import Rendition
 from printserver.outputs.files import private_open
-from printserver.outputs.plan import renditions_needed
+from printserver.outputs.plan import from_snapshot, renditions_needed
 from printserver.render.compose import compose_film
 from printserver.render.pdf import FilmPage, write_fit_pdf, write_pdf
 from printserver.render.tone import output_model
 from printserver.spool.delivery import Delivery
 from printserver.spool.lifecycle import JobState, enter
 from printserver.spool.paths import JobPaths
-from printserver.spool.records import JobBook, JobRecord
+from printserver.spool.records import JobBook, JobRecord, OutputRecord
 from printserver.spool.store import Spool
 
 log = logging.getLogger(__name__)
@@ -134,15 +134,20 @@ class Dispatcher:
         if record is None and (self.spool.done / JobPaths.of(path).state.name).exists():
             self.spool.finish(path)  # killed inside Spool.finish: delivered already
             return
+        try:
+            job, snapshot = Spool.load_header(path)
+            outputs = {o.id: o.kind for o in from_snapshot(snapshot)}
+        except (SpoolError, ConfigError, ValueError, KeyError, TypeError) as exc:
+            log.error("print job %s failed: unreadable job file (%r)", path.name, exc)
+            self.spool.fail(path, f"unreadable job file: {exc!r}")
+            return
         if record is None:  # killed between spooling and its record: the job file is the truth
-            try:
-                job, snapshot = Spool.load_header(path)
-                record = JobRecord.for_job(job, str(snapshot.get("printer", job.called_ae)))
-                self.book.create(path, record)
-            except (SpoolError, ConfigError, ValueError, KeyError, TypeError) as exc:
-                log.error("print job %s failed: unreadable job file (%r)", path.name, exc)
-                self.spool.fail(path, f"unreadable job file: {exc!r}")
-                return
+            record = JobRecord.for_job(job, str(snapshot.get("printer", job.called_ae)))
+            self.book.create(path, record)
+        missing = {oid: kind for oid, kind in outputs.items() if oid not in record.outputs}
+        if missing:  # a record older than per-output state: every output not known done is still to do
+            record = self.book.change(path, lambda r: r.outputs.update(
+                {oid: OutputRecord(kind) for oid, kind in missing.items()})) or record
         state = JobState(record.state)
         if state in (JobState.QUEUED, JobState.RENDERING):
             self.submit(path)

@@ -358,3 +358,68 @@ def test_landscape_film_is_turned_onto_the_portrait_media_true_size(make_server:
              printed.shape]
     assert diffs and min(diffs) < 8, diffs  # gray levels 0..255: the same picture, turned
     assert np.abs(printed - printed[::-1]).mean() > 50  # white half on one end: not a picture any turn matches
+
+
+def test_a_restart_polls_the_cups_job_already_submitted_and_prints_it_once(make_server: Any, bed: CupsBed) -> None:
+    """The CUPS job id is the output's memo in the job record: a new server on the same spool follows that job
+    instead of submitting the film again."""
+    before = len(bed.jobs_received())
+    server = make_server()
+    bed.disable()
+    with JobSCU(server.port) as scu:
+        job_uid = scu.print_one(FilmSessionLabel="across a restart")
+        scu.wait_event(1, "PRINTER OFFLINE")
+    cups_job = server.book.get(job_uid).outputs["cups"].memo["job_id"]
+    server.stop()
+    again = PrintServer(server.config)
+    again.start()
+    try:
+        bed.enable()
+        received = bed.wait_received(before + 1)
+        wait_until(lambda: not again.spool.pending(), 20, "spool drained")
+        time.sleep(1.0)  # a second submission would arrive within a poll
+        assert len(bed.jobs_received()) == before + 1, dump(bed)
+        assert received[-1][1]["IPP_JOB_NAME"] == "across a restart from TESTSCU"
+        record = again.book.get(job_uid)
+        assert record.state == "done" and record.outputs["cups"].memo == {"job_id": cups_job}
+        assert [t["event"] for t in record.timeline if t["output"] == "cups"].count("sent") == 1
+    finally:
+        again.stop()
+
+
+def test_a_film_sent_to_cups_just_before_its_id_was_recorded_is_adopted_not_sent_again(bed: CupsBed,
+                                                                                      tmp_path: Path) -> None:
+    """The kill -9 window between CUPS accepting a job and the job record knowing its id: the next step (memo
+    without the id) finds the CUPS job by its token and follows it; a job CUPS aborted is not adopted."""
+    import cups
+
+    from printserver.outputs.base import DeliveryJob, Wait
+    from printserver.outputs.plan import job_outputs, outputs_of
+    from printserver.spool.paths import JobPaths
+    from printserver.spool.store import Spool
+    from tests.spool.test_store import job
+
+    profile = config.from_dict({"printer": [{"pdf_dir": "", "cups_queue": bed.queue,
+                                             "cups_server": bed.server}]}).printers[0]
+    (out,) = outputs_of(profile)
+    spool = Spool(tmp_path / "spool").open()
+    path = spool.submit(job(), job_outputs(profile))
+    JobPaths.of(path).pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    header, _ = Spool.load_header(path)
+    cups.setServer(bed.server)
+    conn = cups.Connection()
+    bed.disable()
+    try:
+        first = out.deliver(DeliveryJob(header, JobPaths.of(path)))
+        assert isinstance(first, Wait) and first.memo is not None
+        again = out.deliver(DeliveryJob(header, JobPaths.of(path)))  # the first result never reached the record
+        assert isinstance(again, Wait) and again.memo == first.memo and "sent before a restart" in again.detail
+        listed = conn.getJobs(which_jobs="all", requested_attributes=["job-id", "printserver-job"])
+        ours = [j for j, a in listed.items() if a.get("printserver-job") == f"{path.stem}/0"]
+        assert ours == [first.memo["job_id"]], listed
+        conn.cancelJob(first.memo["job_id"])  # canceled (or aborted) jobs are never adopted: sent anew
+        fresh = out.deliver(DeliveryJob(header, JobPaths.of(path)))
+        assert isinstance(fresh, Wait) and fresh.memo is not None and fresh.memo["job_id"] != first.memo["job_id"]
+        conn.cancelJob(fresh.memo["job_id"])
+    finally:
+        bed.enable()

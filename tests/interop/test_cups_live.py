@@ -39,13 +39,13 @@ delivery_give_up = {give_up}
 def serve(tmp_path: Path, bed: CupsBed) -> Iterator[Any]:
     procs: list[ServerProcess] = []
 
-    def start(give_up: float | None = None) -> ServerProcess:
+    def start(give_up: float | None = None, base: Path | None = None) -> ServerProcess:
         extra = ["--cups", bed.queue, "--cups-server", bed.server]
         if give_up is not None:
             cfg = tmp_path / "printserver.toml"
             cfg.write_text(FAST.format(give_up=give_up))
             extra += ["--config", str(cfg)]
-        proc = ServerProcess(tmp_path / f"server{len(procs)}", extra=extra).start()
+        proc = ServerProcess(base or tmp_path / f"server{len(procs)}", extra=extra).start()
         procs.append(proc)
         return proc
 
@@ -143,3 +143,31 @@ def test_serve_cups_quick_start_without_a_config_file(serve: Any, bed: CupsBed) 
     assert page_size_pt(received[-1][0]) == "1008 x 1224 pts"
     wait_until(lambda: not server.pending_jobs(), 20, "spool drained")
     assert len(server.pdfs()) == 1  # the default printer's PDF folder still gets the film
+
+
+def test_sigkill_while_cups_holds_the_job_then_restart_prints_it_once(serve: Any, bed: CupsBed) -> None:
+    """kill -9 after the film went to CUPS: the next server on the same spool follows that CUPS job (the id is
+    in the job record), it does not print the film a second time; the PDF folder output, done before the
+    kill, is not redone either."""
+    before = len(bed.jobs_received())
+    bed.disable()
+    server = serve()
+    print_film(server.port, "killed")
+
+    def in_cups() -> bool:
+        pending = server.pending_jobs()
+        rec = read_record(pending[0]) if pending else None
+        return rec is not None and "job_id" in rec.outputs["cups"].memo and rec.outputs["pdf"].state == "done"
+    wait_until(in_cups, 20, "the film handed to CUPS")
+    pdf_before = [(p, p.stat().st_mtime_ns) for p in server.pdfs()]
+    server.kill()
+    again = serve(base=server.base)
+    bed.enable()
+    received = bed.wait_received(before + 1, timeout=30)
+    wait_until(lambda: not again.pending_jobs(), 20, "spool drained")
+    time.sleep(1.0)
+    assert names(bed)[before:] == ["killed from TESTSCU"], dump(bed)
+    assert page_size_pt(received[-1][0]) == "1008 x 1224 pts"
+    assert [(p, p.stat().st_mtime_ns) for p in again.pdfs()] == pdf_before  # written once, not redone
+    done = row(jobs(again), "done")
+    assert done[2] == "DONE" and "cups:done" in " ".join(done) and "pdf:done" in " ".join(done)

@@ -90,3 +90,20 @@ def test_the_snapshot_round_trips_and_old_spooled_jobs_still_deliver(tmp_path: P
                                      "film_destination": {}, "options": {}, "paper_policy": "fit"}})
     assert [(o.kind, o.id) for o in legacy] == [("pdf", "pdf"), ("cups", "cups")]
     assert legacy[0].name == "{job}.pdf" and legacy[1].paper_policy == "fit"  # type: ignore[attr-defined]
+
+
+def test_pdf_group_gives_the_films_to_that_group(tmp_path: Path) -> None:
+    import grp
+
+    try:
+        group = grp.getgrnam("daemon")
+    except KeyError:
+        pytest.skip("no group 'daemon' here")
+    if os.getuid() != 0 and group.gr_gid not in os.getgroups():
+        pytest.skip("this user may not give files to group 'daemon'")
+    out = pdf_output(tmp_path, pdf_mode="0640", pdf_group="daemon")
+    assert out.check() is None
+    dj = rendered(tmp_path, out)
+    assert isinstance(out.deliver(dj), Done)
+    st = out.target(dj).stat()
+    assert st.st_gid == group.gr_gid and stat.S_IMODE(st.st_mode) == 0o640

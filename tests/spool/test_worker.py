@@ -50,3 +50,33 @@ def test_a_worker_composes_once_and_writes_every_rendition_asked_for(tmp_path: P
         assert list(rasters) == ["film0"]
         raster = rasters["film0"]
     assert raster.shape[:2] == film_size_px(film)[::-1] and np.array_equal(raster, compose_film(film))
+
+
+def test_a_job_spooled_by_the_previous_release_is_still_delivered(tmp_path: Path) -> None:
+    """Old job snapshot ({"pdf_dir", ...}) and old record (stage, history) with its rendered .film.pdf."""
+    import json
+
+    from printserver.spool.paths import JobPaths
+    from printserver.spool.records import read_record
+
+    spool = Spool(tmp_path / "spool").open()
+    films = tmp_path / "films"
+    path = spool.submit(job(), {"printer": "PRINTSCP", "pdf_dir": str(films), "pdf_name": "{job}.pdf"})
+    paths = JobPaths.of(path)
+    paths.pdf.write_bytes(b"%PDF-1.5 rendered by the old release")
+    paths.state.write_text(json.dumps({
+        "job_uid": "2.25.1", "printer": "PRINTSCP", "printer_name": "p", "originator": "CT", "films": 1,
+        "created": "2026-11-24T10:00:00.000000+00:00", "print_priority": "MED", "film_session_label": "",
+        "copies": 2, "execution_status": "PRINTING", "execution_status_info": "NORMAL", "stage": "delivering",
+        "outputs_written": [], "cups_job_id": None, "attempts": 0, "next_attempt": 0.0, "first_failure": None,
+        "warnings": [], "history": ["2026-11-24 10:00:01 rendered; to CUPS"]}))
+    dispatcher = Dispatcher(spool, workers=1)
+    dispatcher.start()
+    try:
+        assert dispatcher.wait_idle(30)
+    finally:
+        dispatcher.stop()
+    assert [p.read_bytes() for p in films.iterdir()] == [b"%PDF-1.5 rendered by the old release"]
+    record = read_record(spool.done / path.name)
+    assert record is not None and record.state == "done" and record.outputs["pdf"].state == "done"
+    assert record.timeline[0]["detail"] == "2026-11-24 10:00:01 rendered; to CUPS"
