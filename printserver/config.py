@@ -138,6 +138,11 @@ class ServerConfig:
     delivery_give_up: float = 86400.0
     #: Seconds between checks of the printers' outputs; a change is sent as a Printer N-EVENT-REPORT.
     printer_event_interval: float = 10.0
+    #: The QA console of `printserver serve`: "[ADDR:]PORT" ("" = off); any address but loopback needs web_token.
+    web: str = "127.0.0.1:8080"
+    web_token: str = ""
+    #: Days a transcript of an association that produced no job is kept (those with a job stay with it).
+    transcript_keep_days: float = 7.0
     printers: tuple[PrinterProfile, ...] = (PrinterProfile(),)
 
     def printer(self, ae_title: str) -> PrinterProfile | None:
@@ -290,6 +295,14 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> ServerConfig:
     return config
 
 
+def parse_web_address(value: str, key: str = "server.web") -> tuple[str, int]:
+    """'[ADDR:]PORT' -> (host, port); ADDR defaults to 127.0.0.1, an IPv6 ADDR is written [::1]:PORT."""
+    host, sep, port = value.strip().rpartition(":")
+    host = host.strip("[]") if sep else "127.0.0.1"
+    _check(port.isdigit() and 0 <= int(port) < 65536, key, f"'{value}' is not [ADDR:]PORT (port 0..65535)")
+    return host or "127.0.0.1", int(port)
+
+
 def validated(config: ServerConfig) -> ServerConfig:
     """Check a whole configuration (also after command-line overrides); errors name the key."""
     _check(0 < config.port < 65536, "server.port", "must be 1..65535")
@@ -305,6 +318,9 @@ def validated(config: ServerConfig) -> ServerConfig:
     _check(0 < config.delivery_retry_initial <= config.delivery_retry_max, "server.delivery_retry_initial",
            "must be positive and at most delivery_retry_max")
     _check(config.delivery_give_up > 0, "server.delivery_give_up", "must be positive")
+    if config.web:
+        parse_web_address(config.web)
+    _check(config.transcript_keep_days > 0, "server.transcript_keep_days", "must be positive")
     _check(0 < config.printer_event_interval <= 3600, "server.printer_event_interval", "must be 0..3600 seconds")
     return config
 

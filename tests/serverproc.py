@@ -27,7 +27,9 @@ class ServerProcess:
 
     def start(self, timeout: float = 20) -> ServerProcess:
         cmd = [sys.executable, "-m", "printserver", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--output", str(self.films), "--spool", str(self.spool), *self.extra]
+               "--output", str(self.films), "--spool", str(self.spool),
+               *([] if "--web" in self.extra else ["--no-web"]),  # never the shared default port 8080
+               *self.extra]
         self.base.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

@@ -1,6 +1,7 @@
 """`printserver jobs [--spool DIR] [list | show ID | retry ID | cancel ID]`: the print jobs in a spool.
 
-list and show only read the job records (state per output, the timeline). retry and cancel change the
+list and show only read the job records (state per output, the timeline); show adds the transcript of
+the association that produced the job (printserver/views/show.py). retry and cancel change the
 spool: with no server running the command does it itself (holding the spool lock); while a server owns the
 spool, it asks that server through a request file and prints its answer (spool/admin.py says what cancel
 can promise).
@@ -76,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
         if rec is None:
             raise SpoolError(f"job {path.stem}: no record")
         print(show(rec, where, path.stem))
+        from printserver.views.show import conversation
+
+        print(conversation(spool.root, rec.job_uid))
         return 0
     try:
         spool.open()

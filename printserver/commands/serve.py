@@ -25,6 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="also archive every film of the (first) printer in this PACS (C-STORE; repeatable)")
     p.add_argument("--relay", metavar="AE@HOST:PORT", action="append", default=[],
                    help="also print every film of the (first) printer on this DICOM printer (repeatable)")
+    web = p.add_mutually_exclusive_group()
+    web.add_argument("--web", metavar="[ADDR:]PORT",
+                     help="QA console address (default 127.0.0.1:8080; another address needs server.web_token)")
+    web.add_argument("--no-web", action="store_true", help="do not start the QA console")
     p.add_argument("-v", "--verbose", action="store_true", help="log each association and job")
     p.add_argument("--debug", action="store_true",
                    help="dump every DIMSE message with its data set (like DCMTK's --dump)")
@@ -48,10 +52,12 @@ def run(args: argparse.Namespace) -> int:
         cfg = replace(cfg, host=args.host)
     if args.spool:
         cfg = replace(cfg, spool_dir=args.spool)
+    if args.web is not None or args.no_web:
+        cfg = replace(cfg, web="" if args.no_web else args.web)
     cfg = config.validated(cfg)
     from printserver.net.scp import PrintServer
 
-    PrintServer(cfg, debug=args.debug).serve_forever()
+    PrintServer(cfg, debug=args.debug, web=cfg.web or None).serve_forever()
     return 0
 
 

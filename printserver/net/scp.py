@@ -23,6 +23,7 @@ from printserver.spool.delivery import Delivery
 from printserver.spool.records import JobBook
 from printserver.spool.store import Spool
 from printserver.spool.worker import Dispatcher
+from printserver.web.server import Console
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ SUPPORTED_ABSTRACT_SYNTAXES = (
 class PrintServer:
     """Start, serve, stop. `port` is the bound port (useful with port 0 in tests)."""
 
-    def __init__(self, config: ServerConfig, *, debug: bool = False) -> None:
+    def __init__(self, config: ServerConfig, *, debug: bool = False, web: str | None = None) -> None:
         self.config = config
         self.debug = debug
         self.spool = Spool(config.spool_dir)
@@ -60,6 +61,7 @@ class PrintServer:
         self.print_jobs = PrintJobs(self.book)
         self.handlers = PrintHandlers(config, self.spool, self.dispatcher, self.print_jobs)
         self.printer_events = PrinterMonitor(config, self.handlers.health)
+        self.console = Console(config, self, web)  # transcripts of every association; the web console if `web`
         self._server: ThreadedAssociationServer | None = None
 
     def _build_ae(self) -> AE:
@@ -80,6 +82,7 @@ class PrintServer:
     def _evt_handlers(self) -> list[Any]:
         h = self.handlers
         handlers: list[Any] = [
+            *self.console.evt_handlers(),  # first: they record the association even when it is refused
             (evt.EVT_CONN_OPEN, lambda e: sockets.tune(e.assoc)),
             (evt.EVT_REQUESTED, lambda e: acceptance.on_requested(self.config, e)),
             (evt.EVT_ACCEPTED, self.printer_events.on_accepted),
@@ -103,6 +106,7 @@ class PrintServer:
     def start(self) -> None:
         check_outputs(self.config)  # an output that can never deliver stops us here (ConfigError: exit 2)
         self.spool.open()
+        self.console.start()
         self.delivery.start()
         self.dispatcher.start()
         self.admin.start()
@@ -133,6 +137,7 @@ class PrintServer:
         self.delivery.stop()
         self.printer_events.stop()
         self.print_jobs.stop()
+        self.console.stop()
         self.spool.close()
 
     def serve_forever(self) -> None:

@@ -39,6 +39,7 @@ from printserver.spool.lifecycle import JobState, enter
 from printserver.spool.paths import JobPaths
 from printserver.spool.records import JobBook, JobRecord, OutputRecord
 from printserver.spool.store import Spool
+from printserver.views.previews import write_previews_safely
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def process_job(job_path: str, renditions: list[dict[str, Any]] | None = None) -
     paths = JobPaths.of(job_path)
     rasters = [compose_film(film) for film in job.films]
     pages = [FilmPage(raster, film.width_mm, film.height_mm) for raster, film in zip(rasters, job.films, strict=True)]
+    write_previews_safely(Path(job_path), job, rasters)  # the console's PNGs
     written = []
     bits = int(snapshot.get("pdf_bits", 16))  # the printer's page depth (a job spooled before it existed: 16)
     for rendition in wanted:

@@ -1,0 +1,369 @@
+"""The conversation: every association recorded as a transcript, for the console and `printserver jobs show`.
+
+Recorded from pynetdicom events (EVT_REQUESTED / ACCEPTED / REJECTED / DIMSE_RECV / DIMSE_SENT /
+RELEASED / ABORTED / CONN_CLOSE). On the association's hot path a handler only appends a reference
+(the command set and the data set's bytes, which `BytesIO.getvalue()` hands over without copying) to
+a queue; one background thread decodes each message into rows (pixel data and other long values
+summarised, never dumped) and writes the transcript as one JSON file, mode 0600, when the
+association ends. A transcript names the jobs it produced: the spool's job book tells its listeners
+of a new job in the association's own thread, so `on_job` links it to that thread's association.
+
+Transcripts of associations that produced no job (refused, aborted, only a Printer N-GET) are kept
+for `transcript_keep_days`; those with a job stay with the job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import struct
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pynetdicom import evt
+
+from printserver.config import ServerConfig
+from printserver.net import acceptance
+
+log = logging.getLogger(__name__)
+
+#: Values longer than this are summarised by their length (pixel data, LUT data, long text).
+MAX_VALUE_BYTES = 256
+PIXEL_DATA = 0x7FE00010
+ITEM, ITEM_DELIMITER, SEQUENCE_DELIMITER = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+UNDEFINED_LENGTH = 0xFFFFFFFF
+_LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"})
+_NUMBERS = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "AT": "HH", "UV": "Q", "SV": "q"}
+_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
+                       "UR", "UT"})
+REJECT_REASONS = {acceptance.REASON_CALLED_AE_NOT_RECOGNIZED: "called AE title not recognized",
+                  acceptance.REASON_CALLING_AE_NOT_RECOGNIZED: "calling AE title not recognized"}
+SWEEP_SECONDS = 3600.0
+
+Row = list[Any]  # [depth, tag or None, keyword, VR, value as text]
+
+
+# --- data set rows, straight from the encoded bytes -------------------------------------------------
+
+def dataset_rows(data: bytes, implicit_vr: bool, little_endian: bool) -> list[Row]:
+    """The data set's elements as rows; never raises (a malformed rest is one row saying so)."""
+    rows: list[Row] = []
+    try:
+        _walk(memoryview(data), 0, len(data), implicit_vr, "<" if little_endian else ">", 0, rows)
+    except (struct.error, ValueError, IndexError) as exc:
+        rows.append([0, None, "(not decodable)", "", f"{len(data)} bytes: {exc}"])
+    return rows
+
+
+def _walk(buf: memoryview, pos: int, end: int, implicit: bool, e: str, depth: int, rows: list[Row]) -> int:
+    while pos + 8 <= end:
+        group, element = struct.unpack_from(e + "HH", buf, pos)
+        tag = (group << 16) | element
+        if tag in (ITEM_DELIMITER, SEQUENCE_DELIMITER):
+            return pos + 8
+        if implicit:
+            vr = _implicit_vr(tag)
+            (length,) = struct.unpack_from(e + "L", buf, pos + 4)
+            pos += 8
+        else:
+            vr = bytes(buf[pos + 4:pos + 6]).decode("ascii", "replace")
+            if vr in _LONG_VRS:
+                (length,) = struct.unpack_from(e + "L", buf, pos + 8)
+                pos += 12
+            else:
+                (length,) = struct.unpack_from(e + "H", buf, pos + 6)
+                pos += 8
+        keyword = keyword_for_tag(tag) or f"({group:04X},{element:04X})"
+        if vr == "SQ":
+            row: Row = [depth, tag, keyword, "SQ", ""]
+            rows.append(row)
+            pos, items = _sequence(buf, pos, length, implicit, e, depth, rows)
+            row[4] = f"{items} item{'s' if items != 1 else ''}"
+            continue
+        if length == UNDEFINED_LENGTH:  # encapsulated pixel data: its fragments, skipped
+            start = pos
+            pos, _ = _sequence(buf, pos, length, implicit, e, depth, [])
+            rows.append([depth, tag, keyword, vr, f"encapsulated, {pos - start} bytes (not shown)"])
+            continue
+        rows.append([depth, tag, keyword, vr, _display(tag, vr, buf[pos:pos + length], e)])
+        pos += length
+    return pos
+
+
+def _sequence(buf: memoryview, pos: int, length: int, implicit: bool, e: str, depth: int,
+              rows: list[Row]) -> tuple[int, int]:
+    end = len(buf) if length == UNDEFINED_LENGTH else min(len(buf), pos + length)
+    items = 0
+    while pos + 8 <= end:
+        tag = (lambda g, el: (g << 16) | el)(*struct.unpack_from(e + "HH", buf, pos))
+        (item_length,) = struct.unpack_from(e + "L", buf, pos + 4)
+        pos += 8
+        if tag == SEQUENCE_DELIMITER:
+            return pos, items
+        if tag != ITEM:
+            raise ValueError(f"item tag expected at byte {pos - 8}")
+        items += 1
+        rows.append([depth + 1, None, f"item {items}", "", ""])
+        if item_length == UNDEFINED_LENGTH:
+            pos = _walk(buf, pos, end, implicit, e, depth + 1, rows)
+        else:
+            _walk(buf, pos, pos + item_length, implicit, e, depth + 1, rows)
+            pos += item_length
+    return pos, items
+
+
+def _implicit_vr(tag: int) -> str:
+    if tag & 0xFFFF == 0:
+        return "UL"  # group length
+    try:
+        vrs = dictionary_VR(tag).split(" or ")
+    except KeyError:
+        return "UN"
+    return "OW" if "OW" in vrs else vrs[0]  # implicit VR little endian: Pixel Data, LUT Data are OW
+
+
+def _display(tag: int, vr: str, value: memoryview, e: str) -> str:
+    n = len(value)
+    if tag == PIXEL_DATA:
+        return f"pixel data, {n} bytes (not shown)"
+    if vr in _NUMBERS and n <= MAX_VALUE_BYTES:
+        fmt = _NUMBERS[vr]
+        size = struct.calcsize(e + fmt)
+        values = [struct.unpack_from(e + fmt, value, i) for i in range(0, n - n % size, size)]
+        if vr == "AT":
+            return "\\".join(f"({g:04X},{el:04X})" for g, el in values)
+        return "\\".join(f"{v[0]:g}" if isinstance(v[0], float) else str(v[0]) for v in values)
+    if vr in _TEXT_VRS and n <= MAX_VALUE_BYTES:
+        return bytes(value).decode("utf-8", "replace").rstrip("\x00 ")
+    return f"{n} bytes (not shown)"
+
+
+# --- the recorder -----------------------------------------------------------------------------------
+
+def _now() -> str:
+    return datetime.now(UTC).astimezone().isoformat(timespec="milliseconds")
+
+
+def _contexts(contexts: Any) -> list[dict[str, Any]]:
+    out = []
+    for cx in contexts:
+        syntax = str(cx.abstract_syntax)
+        out.append({"id": cx.context_id, "abstract_syntax": syntax, "name": _uid_name(syntax),
+                    "transfer_syntaxes": [str(ts) for ts in cx.transfer_syntax],
+                    "result": getattr(cx, "result", None)})
+    return out
+
+
+def _uid_name(uid: str) -> str:
+    from pydicom.uid import UID
+
+    return UID(uid).name
+
+
+class TranscriptRecorder:
+    """Records every association of a server into `folder` (one JSON file per association)."""
+
+    def __init__(self, folder: str | Path, config: ServerConfig, *, keep_days: float = 7.0) -> None:
+        self.folder = Path(folder)
+        self.config = config
+        self.keep_days = keep_days
+        self._open: dict[int, dict[str, Any]] = {}  # id(association) -> transcript being recorded
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._last_sweep = 0.0
+
+    def evt_handlers(self) -> list[tuple[Any, Callable[[Any], None]]]:
+        """Bind these first: notification handlers run in bind order, and a refusal happens in EVT_REQUESTED."""
+        return [(evt.EVT_REQUESTED, self.on_requested), (evt.EVT_ACCEPTED, self.on_accepted),
+                (evt.EVT_REJECTED, self.on_rejected), (evt.EVT_DIMSE_RECV, self.on_recv),
+                (evt.EVT_DIMSE_SENT, self.on_sent), (evt.EVT_RELEASED, self.on_released),
+                (evt.EVT_ABORTED, self.on_aborted), (evt.EVT_CONN_CLOSE, self.on_closed)]
+
+    def start(self) -> None:
+        from printserver.views.previews import private_dir
+
+        private_dir(self.folder, levels=2)  # transcripts/ and the console folder
+        self._thread = threading.Thread(target=self._run, name="transcripts", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Write what is recorded (associations still open are written as they are)."""
+        with self._lock:
+            still_open = list(self._open.values())
+            self._open.clear()
+        for transcript in still_open:
+            transcript["outcome"] = transcript.get("outcome") or "open at server stop"
+            self._queue.put((self._write, (transcript,)))
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    # --- event handlers: cheap, never raise (a raising notification handler stops the ones after it)
+
+    def _guard(fn: Callable[..., None]) -> Callable[..., None]:  # type: ignore[misc]
+        def wrapper(self: TranscriptRecorder, event: Any) -> None:
+            try:
+                fn(self, event)
+            except Exception:
+                log.exception("transcript: %s handler failed", fn.__name__)
+        wrapper.__name__ = fn.__name__
+        return wrapper
+
+    @_guard
+    def on_requested(self, event: Any) -> None:
+        rq = event.assoc.requestor
+        primitive = rq.primitive
+        transcript = {
+            "started": _now(), "started_ns": time.time_ns(), "t0": time.monotonic(),
+            "calling_ae": str(primitive.calling_ae_title).strip(), "called_ae": str(primitive.called_ae_title).strip(),
+            "address": rq.address, "port": rq.port, "max_pdu": rq.maximum_length,
+            "implementation": f"{rq.implementation_class_uid} {rq.implementation_version_name or ''}".strip(),
+            "proposed": _contexts(primitive.presentation_context_definition_list),
+            "accepted": [], "rejected_contexts": [], "outcome": "", "job_uids": [], "messages": [],
+        }
+        with self._lock:
+            self._open[id(event.assoc)] = transcript
+
+    @_guard
+    def on_accepted(self, event: Any) -> None:
+        t = self._get(event)
+        if t is not None:
+            t["accepted"] = _contexts(event.assoc.accepted_contexts)
+            t["rejected_contexts"] = _contexts(event.assoc.rejected_contexts)
+            t["syntax"] = {cx.context_id: str(cx.transfer_syntax[0]) for cx in event.assoc.accepted_contexts}
+
+    @_guard
+    def on_rejected(self, event: Any) -> None:
+        t = self._get(event)
+        if t is not None:
+            refused = acceptance.refusal(self.config, t["called_ae"], t["calling_ae"])
+            t["outcome"] = "rejected" + (f": {REJECT_REASONS.get(refused[0], refused[0])} ({refused[1]})"
+                                         if refused else "")
+
+    @_guard
+    def on_recv(self, event: Any) -> None:
+        self._message(event, "in")
+
+    @_guard
+    def on_sent(self, event: Any) -> None:
+        self._message(event, "out")
+
+    @_guard
+    def on_released(self, event: Any) -> None:
+        t = self._get(event)
+        if t is not None and not t["outcome"]:
+            t["outcome"] = "released"
+
+    @_guard
+    def on_aborted(self, event: Any) -> None:
+        t = self._get(event)
+        if t is not None and not t["outcome"]:
+            t["outcome"] = "aborted"
+
+    @_guard
+    def on_closed(self, event: Any) -> None:
+        with self._lock:
+            t = self._open.pop(id(event.assoc), None)
+        if t is not None:
+            t["outcome"] = t["outcome"] or "connection closed"
+            self._queue.put((self._write, (t,)))
+
+    def on_job(self, record: Any) -> None:
+        """Job book listener: a job created in an association's thread is that association's job."""
+        with self._lock:
+            t = self._open.get(id(threading.current_thread()))
+        if t is not None and record.job_uid not in t["job_uids"]:
+            t["job_uids"].append(record.job_uid)
+
+    def _get(self, event: Any) -> dict[str, Any] | None:
+        with self._lock:
+            return self._open.get(id(event.assoc))
+
+    def _message(self, event: Any, direction: str) -> None:
+        t = self._get(event)
+        if t is None:
+            return
+        msg = event.message
+        data = getattr(msg, "data_set", None)
+        raw = data.getvalue() if data is not None else b""  # no copy (CPython shares the buffer)
+        entry = [time.monotonic() - t["t0"], direction, type(msg).__name__, msg.context_id, msg.command_set, raw]
+        t["messages"].append(entry)
+        self._queue.put((self._decode, (t, entry)))
+
+    # --- the background thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        self.sweep()
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fn, args = item
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("transcript: %s failed", fn.__name__)
+            if time.monotonic() - self._last_sweep > SWEEP_SECONDS:
+                self.sweep()
+
+    def _decode(self, t: dict[str, Any], entry: list[Any]) -> None:
+        when, direction, kind, context_id, command, raw = entry
+        syntax = t.get("syntax", {}).get(context_id, "1.2.840.10008.1.2")
+        row: dict[str, Any] = {"t": round(when, 3), "dir": direction, "message": kind.replace("_", "-"),
+                               "context_id": context_id}
+        for key, attr in (("sop_class", "AffectedSOPClassUID"), ("sop_class", "RequestedSOPClassUID"),
+                          ("instance", "AffectedSOPInstanceUID"), ("instance", "RequestedSOPInstanceUID"),
+                          ("message_id", "MessageID"), ("message_id", "MessageIDBeingRespondedTo"),
+                          ("status", "Status"), ("error_comment", "ErrorComment"),
+                          ("action_type_id", "ActionTypeID"), ("event_type_id", "EventTypeID")):
+            value = command.get(attr)
+            if value is not None and value != "":
+                row[key] = int(value) if isinstance(value, int) else str(value)
+        for attr in ("AttributeIdentifierList", "OffendingElement"):
+            value = command.get(attr)
+            if value:
+                tags = value if isinstance(value, list) else [value]
+                row.setdefault("attributes", []).extend(keyword_for_tag(int(tag)) or f"{int(tag):08X}" for tag in tags)
+        if "sop_class" in row:
+            row["sop_class_name"] = _uid_name(row["sop_class"])
+        if raw:
+            row["data"] = dataset_rows(raw, syntax == "1.2.840.10008.1.2", syntax != "1.2.840.10008.1.2.2")
+        entry[:] = [row]  # drop the references to the command and the bytes
+
+    def _write(self, t: dict[str, Any]) -> None:
+        for entry in t["messages"]:
+            if len(entry) > 1:  # not decoded yet (stop): decode now
+                self._decode(t, entry)
+        out = {k: v for k, v in t.items() if k not in ("messages", "t0", "syntax")}
+        out["ended"] = _now()
+        out["messages"] = [entry[0] for entry in t["messages"]]
+        name = f"{t['started_ns']:020d}-{id(t) & 0xFFFFFF:06x}.json"
+        tmp = self.folder / f".{name}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(out, fh, separators=(",", ":"))
+        os.replace(tmp, self.folder / name)
+
+    def sweep(self) -> int:
+        """Delete transcripts without a job older than keep_days; return how many."""
+        self._last_sweep = time.monotonic()
+        cutoff = time.time() - self.keep_days * 86400
+        removed = 0
+        for path in self.folder.glob("*.json"):
+            try:
+                if path.stat().st_mtime >= cutoff:
+                    continue
+                if not json.loads(path.read_text(encoding="utf-8")).get("job_uids"):
+                    path.unlink()
+                    removed += 1
+            except (OSError, ValueError):
+                continue
+        return removed
