@@ -36,6 +36,8 @@ class PrinterProfile:
     description: str = ""
     #: Calling AE titles allowed to associate; empty: any (others get A-ASSOCIATE-RJ, reason 3).
     allowed_calling_aes: tuple[str, ...] = ()
+    #: Reachable only over the TLS port (server.tls_port); a plain association gets A-ASSOCIATE-RJ.
+    tls_only: bool = False
     # Identity reported by Printer N-GET
     printer_name: str = "printserver"
     manufacturer: str = "printserver"
@@ -128,9 +130,29 @@ class ServerConfig:
     spool_dir: str = "spool"
     workers: int = 2
     max_pdu: int = 65536
+    #: Seconds an association may stay silent before it is aborted (idle association).
     network_timeout: float = 60.0
+    #: Seconds to wait for the rest of a DIMSE message, or for a peer's answer to our event.
     dimse_timeout: float = 60.0
+    #: Seconds for association negotiation (after the request arrived) and release.
+    acse_timeout: float = 30.0
+    #: Associations served at once: in total, per calling AE title, per source address (beyond:
+    #: A-ASSOCIATE-RJ transient, local-limit-exceeded).
     max_associations: int = 32
+    max_associations_per_calling_ae: int = 16
+    max_associations_per_address: int = 16
+    #: Seconds from TCP connect to a complete A-ASSOCIATE-RQ (TLS handshake included); connections
+    #: that have not associated are held apart, at most max_pending in all and per address.
+    association_request_timeout: float = 10.0
+    max_pending: int = 512
+    max_pending_per_address: int = 32
+    #: DICOM TLS listener beside the plain port (PS3.15 Annex B); on when tls_cert is set.
+    tls_port: int = 2762
+    tls_cert: str = ""
+    tls_key: str = ""
+    #: CA certificate(s) (a PEM file or a hashed folder) that client certificates must chain to.
+    tls_ca: str = ""
+    tls_require_client_cert: bool = False
     layouts_dir: str | None = None
     #: Delivery to CUPS: first retry delay, doubled up to the maximum; a job fails for good after give_up.
     delivery_retry_initial: float = 2.0
@@ -286,6 +308,9 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> ServerConfig:
             if name in fields_:
                 fields_[name] = tuple(fields_[name])
         printers.append(PrinterProfile(**fields_))
+    if base is not None:  # certificate files are read while validating: resolve them first
+        config = replace(config, **{k: str(base / getattr(config, k)) for k in ("tls_cert", "tls_key", "tls_ca")
+                                    if getattr(config, k)})
     config = validated(replace(config, printers=tuple(printers)))
     if base is not None:
         printers = [replace(p, pdf_dir=str(base / p.pdf_dir) if p.pdf_dir else "") for p in config.printers]
@@ -322,7 +347,31 @@ def validated(config: ServerConfig) -> ServerConfig:
         parse_web_address(config.web)
     _check(config.transcript_keep_days > 0, "server.transcript_keep_days", "must be positive")
     _check(0 < config.printer_event_interval <= 3600, "server.printer_event_interval", "must be 0..3600 seconds")
+    _validate_network(config)
     return config
+
+
+def _validate_network(config: ServerConfig) -> None:
+    for name in ("network_timeout", "dimse_timeout", "acse_timeout", "association_request_timeout"):
+        _check(0 < getattr(config, name) <= 3600, f"server.{name}", "must be 0..3600 seconds")
+    for name in ("max_associations", "max_associations_per_calling_ae", "max_associations_per_address",
+                 "max_pending", "max_pending_per_address"):
+        _check(1 <= getattr(config, name) <= 100_000, f"server.{name}", "must be 1..100000")
+    _check(config.max_pending_per_address <= config.max_pending, "server.max_pending_per_address",
+           "must not exceed server.max_pending")
+    tls_only = [p.ae_title for p in config.printers if p.tls_only]
+    if not config.tls_cert:
+        _check(not config.tls_key and not config.tls_ca and not config.tls_require_client_cert, "server.tls_cert",
+               "the TLS settings need a server certificate (tls_cert and tls_key)")
+        _check(not tls_only, "printer.tls_only", f"{', '.join(tls_only)} would be unreachable: no TLS port "
+               "(set server.tls_cert, tls_key, tls_port)")
+        return
+    _check(0 < config.tls_port < 65536, "server.tls_port", "must be 1..65535")
+    _check(config.tls_port != config.port, "server.tls_port", "must differ from server.port (2762 is dicom-tls)")
+    _check(bool(config.tls_key), "server.tls_key", "the private key of server.tls_cert is needed")
+    from printserver.net import tls
+
+    tls.server_context(config.tls_cert, config.tls_key, config.tls_ca, config.tls_require_client_cert)
 
 
 def load(path: str | Path | None) -> ServerConfig:

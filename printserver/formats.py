@@ -3,7 +3,7 @@
 PS3.3 C.13.5.1 leaves the box count of SLIDE/SUPERSLIDE and the meaning of CUSTOM\\i to the SCP's
 conformance statement, and PS3.3 C.13.4 the annotation positions to the SCP: so they are data in
 layouts/ (display_formats.toml, annotation_formats.toml) that an admin overlays without code.
-Everything here is pure: TOML in, rectangles in millimetres out (origin top-left of the film as viewed).
+Everything here is pure: TOML in, definitions out; layout.py turns them into rectangles on a film.
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from printserver.layout import DATA_FORMAT_KINDS, DisplayFormat, Rect, box_rects
-
 ALIGNMENTS = ("LEFT", "CENTER", "RIGHT")
 BANDS = ("TOP", "BOTTOM")
 #: Fractions may miss 1.0 by rounding in hand-written data; this much is forgiven.
-_EPS = 1e-6
+EPSILON = 1e-6
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ def parse_display_formats(data: dict[str, Any], path: Path) -> dict[str, SlideFo
             x, y, w, h = (_number(v, path, f"{key}.boxes[{i}]") for v in b)
             if w <= 0 or h <= 0:
                 raise _err(path, f"{key}.boxes[{i}]", "must have a positive width and height")
-            if units == "area" and (x + w > 1 + _EPS or y + h > 1 + _EPS):
+            if units == "area" and (x + w > 1 + EPSILON or y + h > 1 + EPSILON):
                 raise _err(path, f"{key}.boxes[{i}]", "must lie inside the image area (fractions 0..1)")
             boxes.append((x, y, w, h))
         if not boxes:
@@ -134,7 +132,7 @@ def parse_annotation_formats(data: dict[str, Any], path: Path) -> dict[str, Anno
             if align not in ALIGNMENTS:
                 raise _err(path, f"{key}.align", "must be LEFT, CENTER or RIGHT")
             x, w = _number(b.get("x", 0.0), path, f"{key}.x"), _number(b.get("width", 1.0), path, f"{key}.width")
-            if w <= 0 or x + w > 1 + _EPS:
+            if w <= 0 or x + w > 1 + EPSILON:
                 raise _err(path, key, "x and width must be fractions of the film width (0..1)")
             boxes.append(AnnotationBoxFormat(band, x, w, align))
         if not boxes:
@@ -156,58 +154,3 @@ def load_folder(folder: Path) -> tuple[dict[str, SlideFormat | CustomFormat], di
     if path.is_file():
         annotation = parse_annotation_formats(tomllib.loads(path.read_text(encoding="utf-8")), path)
     return display, annotation
-
-
-def image_box_rects(
-    fmt: DisplayFormat,
-    width: float,
-    height: float,
-    *,
-    margin: float,
-    gap: float,
-    display_formats: dict[str, SlideFormat | CustomFormat],
-    annotation: AnnotationFormat | None = None,
-) -> list[Rect]:
-    """Image box rectangles in position order for any Image Display Format; ValueError says why not.
-
-    Annotation text strips (with a gap) are taken off the top/bottom of the image area first.
-    """
-    top = annotation.band_height("TOP") + gap if annotation and annotation.band_height("TOP") else 0.0
-    bottom = annotation.band_height("BOTTOM") + gap if annotation and annotation.band_height("BOTTOM") else 0.0
-    area = Rect(margin, margin + top, width - 2 * margin, height - 2 * margin - top - bottom)
-    if area.width <= 0 or area.height <= 0:
-        raise ValueError("leaves no image area on this film")
-    if fmt.kind not in DATA_FORMAT_KINDS:
-        rects = box_rects(fmt, width, area.height + 2 * margin, margin, gap)
-        return [Rect(r.x, r.y + top, r.width, r.height) for r in rects]
-    name = str(fmt)
-    data = display_formats.get(name)
-    if data is None:
-        known = ", ".join(sorted(display_formats)) or "none"
-        raise ValueError(f"is not defined in this printer's layouts (defined: {known})")
-    if isinstance(data, SlideFormat):
-        g = gap if data.gap_mm is None else data.gap_mm
-        (bw, bh), cols, rows = data.box_mm, data.columns, data.rows
-        grid_w, grid_h = cols * bw + (cols - 1) * g, rows * bh + (rows - 1) * g
-        if grid_w > area.width + _EPS or grid_h > area.height + _EPS:
-            raise ValueError(f"needs {grid_w:g} x {grid_h:g} mm, the film has {area.width:g} x {area.height:g} mm")
-        x0, y0 = area.x + (area.width - grid_w) / 2, area.y + (area.height - grid_h) / 2
-        return [Rect(x0 + c * (bw + g), y0 + r * (bh + g), bw, bh) for r in range(rows) for c in range(cols)]
-    if data.units == "area":
-        return [Rect(area.x + x * area.width, area.y + y * area.height, w * area.width, h * area.height)
-                for x, y, w, h in data.boxes]
-    rects = [Rect(*b) for b in data.boxes]
-    for i, r in enumerate(rects, start=1):
-        if r.x + r.width > width + _EPS or r.y + r.height > height + _EPS:
-            raise ValueError(f"box {i} lies outside the {width:g} x {height:g} mm film")
-    return rects
-
-
-def annotation_rects(fmt: AnnotationFormat, width: float, height: float, *, margin: float) -> list[Rect]:
-    """Annotation box rectangles in Annotation Position order: inside the top or bottom text strip."""
-    inner = width - 2 * margin
-    rects = []
-    for b in fmt.boxes:
-        y = margin if b.band == "TOP" else height - margin - fmt.band_mm
-        rects.append(Rect(margin + b.x * inner, y, b.width * inner, fmt.band_mm))
-    return rects

@@ -1,4 +1,4 @@
-"""Film geometry: Image Display Format parsing, film sizes and image box rectangles, in millimetres.
+"""Film geometry: Image Display Format parsing, film sizes, image box and annotation rectangles, in millimetres.
 
 Pure data and arithmetic, shared by the model (validation, box count) and the renderer (placement).
 """
@@ -9,10 +9,9 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from printserver.formats import AnnotationFormat
+from printserver.formats import EPSILON, AnnotationFormat, CustomFormat, SlideFormat, load_folder
 
 FORMAT_KINDS = ("STANDARD", "ROW", "COL")
 #: Formats whose boxes come from layout data (printserver/formats.py), not from parameters.
@@ -84,8 +83,8 @@ class Rect:
     height: float
 
 
-def box_rects(fmt: DisplayFormat, width: float, height: float, margin: float, gap: float) -> list[Rect]:
-    """Image box rectangles in Image Box Position order (PS3.3 C.13.5.1).
+def _grid_rects(fmt: DisplayFormat, width: float, height: float, margin: float, gap: float) -> list[Rect]:
+    """STANDARD / ROW / COL boxes in Image Box Position order (PS3.3 C.13.5.1).
 
     STANDARD and ROW number row by row (left to right, then down); COL numbers column by column
     (top to bottom, then right).
@@ -131,8 +130,6 @@ def builtin_layouts_dir() -> Path:
 @cache
 def load_layouts(extra_dir: str | None = None) -> LayoutData:
     """Built-in layout data, overlaid by an admin's folder of the same TOML files."""
-    from printserver.formats import load_folder
-
     sizes: dict[str, tuple[float, float]] = {}
     geometry: dict[str, float] = {}
     display: dict[str, Any] = {}
@@ -163,3 +160,58 @@ def film_dimensions(film_size_id: str, orientation: str, layouts: LayoutData) ->
 
 def mm_to_px(mm: float, dpi: int) -> int:
     return round(mm * dpi / MM_PER_INCH)
+
+
+def image_box_rects(
+    fmt: DisplayFormat,
+    width: float,
+    height: float,
+    *,
+    margin: float,
+    gap: float,
+    display_formats: dict[str, SlideFormat | CustomFormat] | None = None,
+    annotation: AnnotationFormat | None = None,
+) -> list[Rect]:
+    """Image box rectangles in position order for any Image Display Format; ValueError says why not.
+
+    Annotation text strips (with a gap) are taken off the top/bottom of the image area first.
+    """
+    top = annotation.band_height("TOP") + gap if annotation and annotation.band_height("TOP") else 0.0
+    bottom = annotation.band_height("BOTTOM") + gap if annotation and annotation.band_height("BOTTOM") else 0.0
+    area = Rect(margin, margin + top, width - 2 * margin, height - 2 * margin - top - bottom)
+    if area.width <= 0 or area.height <= 0:
+        raise ValueError("leaves no image area on this film")
+    if fmt.kind not in DATA_FORMAT_KINDS:
+        rects = _grid_rects(fmt, width, area.height + 2 * margin, margin, gap)
+        return [Rect(r.x, r.y + top, r.width, r.height) for r in rects]
+    name = str(fmt)
+    data = (display_formats or {}).get(name)
+    if data is None:
+        known = ", ".join(sorted(display_formats or {})) or "none"
+        raise ValueError(f"is not defined in this printer's layouts (defined: {known})")
+    if isinstance(data, SlideFormat):
+        g = gap if data.gap_mm is None else data.gap_mm
+        (bw, bh), cols, rows = data.box_mm, data.columns, data.rows
+        grid_w, grid_h = cols * bw + (cols - 1) * g, rows * bh + (rows - 1) * g
+        if grid_w > area.width + EPSILON or grid_h > area.height + EPSILON:
+            raise ValueError(f"needs {grid_w:g} x {grid_h:g} mm, the film has {area.width:g} x {area.height:g} mm")
+        x0, y0 = area.x + (area.width - grid_w) / 2, area.y + (area.height - grid_h) / 2
+        return [Rect(x0 + c * (bw + g), y0 + r * (bh + g), bw, bh) for r in range(rows) for c in range(cols)]
+    if data.units == "area":
+        return [Rect(area.x + x * area.width, area.y + y * area.height, w * area.width, h * area.height)
+                for x, y, w, h in data.boxes]
+    rects = [Rect(*b) for b in data.boxes]
+    for i, r in enumerate(rects, start=1):
+        if r.x + r.width > width + EPSILON or r.y + r.height > height + EPSILON:
+            raise ValueError(f"box {i} lies outside the {width:g} x {height:g} mm film")
+    return rects
+
+
+def annotation_rects(fmt: AnnotationFormat, width: float, height: float, *, margin: float) -> list[Rect]:
+    """Annotation box rectangles in Annotation Position order: inside the top or bottom text strip."""
+    inner = width - 2 * margin
+    rects = []
+    for b in fmt.boxes:
+        y = margin if b.band == "TOP" else height - margin - fmt.band_mm
+        rects.append(Rect(margin + b.x * inner, y, b.width * inner, fmt.band_mm))
+    return rects

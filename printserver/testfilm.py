@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from printserver.config import PrinterProfile
-from printserver.layout import LayoutData, box_rects, film_dimensions, mm_to_px, parse_display_format
+from printserver.layout import LayoutData, film_dimensions, image_box_rects, mm_to_px, parse_display_format
 from printserver.render.tone import stored_to_density
 
 DISPLAY_FORMAT = "ROW\\1,2"  # wedge across the top; grid bottom left, resolution bars bottom right
@@ -145,7 +145,8 @@ def build_test_film(profile: PrinterProfile, layouts: LayoutData, *, film_size: 
     wedge = tuple((p, round(float(densities[p]), 2)) for p in steps)
 
     width, height = film_dimensions(film_box["FilmSizeID"], orientation, layouts)
-    rects = box_rects(parse_display_format(DISPLAY_FORMAT), width, height, layouts.margin_mm, layouts.gap_mm)
+    rects = image_box_rects(parse_display_format(DISPLAY_FORMAT), width, height, margin=layouts.margin_mm,
+                            gap=layouts.gap_mm)
     grid_w = int((rects[1].width - 4) // GRID_PITCH_MM) * GRID_PITCH_MM
     grid_h = int((rects[1].height - 4) // GRID_PITCH_MM) * GRID_PITCH_MM
     dpi = profile.resolution_dpi[film_box["RequestedResolutionID"]]

@@ -66,6 +66,18 @@ def name(uid: str) -> str:
 #: Root for UIDs minted by printserver (UUID-derived 2.25 form: no registered root needed).
 UID_PREFIX: Final = "2.25."
 
+#: printserver's own root: 2.25 + the integer of UUID 5 (URL namespace, "urn:printserver:implementation").
+#: A UUID-derived root (PS3.5 B.2) needs no registration and cannot collide with a registered one.
+ORG_ROOT: Final = "2.25.220823418308447829075980475427763939452"
+#: Implementation Class UID sent by the SCP and the SCU in every A-ASSOCIATE (PS3.7 D.3.3.2).
+IMPLEMENTATION_CLASS_UID: Final = f"{ORG_ROOT}.1"
+
+
+def implementation_version_name(version: str) -> str:
+    """PRINTSERVER_<version>, within the 16 characters of an SH value (dots dropped when too long)."""
+    name = f"PRINTSERVER_{version}"
+    return name if len(name) <= 16 else f"PRINTSERVER_{version.replace('.', '')}"[:16]
+
 
 def new_uid() -> str:
     """Mint a globally unique UID in the 2.25 (UUID) arc (PS3.5 B.2)."""

@@ -145,7 +145,28 @@ def _cfg_line(key: str, value: str | int | bool) -> str:
     return f"{key} = {value}"
 
 
-def _general_section(root: Path, aetitle: str) -> list[str]:
+@dataclass(frozen=True)
+class DcmtkTls:
+    """TLS for one DCMTK print peer: its files live in ``directory`` (GENERAL/TLS/TLSDirectory), the CAs it
+    trusts in ``ca_directory`` (hash-named files); ``peer_authentication`` REQUIRE, VERIFY or IGNORE."""
+
+    directory: Path
+    certificate: str
+    private_key: str
+    ca_directory: Path
+    peer_authentication: str = "REQUIRE"
+    profile: str = "BCP195"
+
+    def general(self) -> list[str]:
+        return ["[TLS]", f"TLSDirectory = {self.directory}", f"CACertificateDirectory = {self.ca_directory}",
+                "UsePEMFormat = true"]
+
+    def printer(self) -> list[str]:
+        return ["UseTLS = true", f"Certificate = {self.certificate}", f"PrivateKey = {self.private_key}",
+                f"TLSProfile = {self.profile}", f"PeerAuthentication = {self.peer_authentication}"]
+
+
+def _general_section(root: Path, aetitle: str, tls: DcmtkTls | None = None) -> list[str]:
     """The ``[[GENERAL]]`` part: every folder DCMTK writes to lives under ``root``."""
     for sub in ("spool", "database", "lut", "log"):
         (root / sub).mkdir(parents=True, exist_ok=True)
@@ -163,6 +184,7 @@ def _general_section(root: Path, aetitle: str) -> list[str]:
         f"Directory = {root / 'lut'}",
         "[NETWORK]",
         f"aetitle = {aetitle}",
+        *(tls.general() if tls else []),
         "[[COMMUNICATION]]",
     ]
 
@@ -246,8 +268,10 @@ class DcmtkPrintScu:
         calling_ae: str = "DCMTKSCU",
         options: PrintOptions | None = None,
         timeout: float = 60.0,
+        tls: DcmtkTls | None = None,
     ) -> None:
         self.workdir = Path(workdir)
+        self.tls = tls
         self.host = host
         self.port = port
         self.called_ae = called_ae
@@ -263,7 +287,7 @@ class DcmtkPrintScu:
         formats = list(o.display_formats)
         if (o.columns, o.rows) not in formats:
             formats.append((o.columns, o.rows))
-        lines = _general_section(self.workdir, self.calling_ae)
+        lines = _general_section(self.workdir, self.calling_ae, self.tls)
         lines += [
             f"[{self.TARGET}]",
             "Type = PRINTER",
@@ -285,6 +309,7 @@ class DcmtkPrintScu:
             lines.append(f"FilmSizeID = {o.film_size}")
         if o.annotation:
             lines.append(f"Annotation = {o.annotation}")
+        lines += self.tls.printer() if self.tls else []
         lines += [f"{k} = {v}" for k, v in o.extra_config.items()]
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text("\n".join(lines) + "\n")
@@ -410,8 +435,10 @@ class DcmprscpServer:
         dump: bool = False,
         startup_timeout: float = 10.0,
         lifetime: float = 600.0,
+        tls: DcmtkTls | None = None,
     ) -> None:
         self.workdir = Path(workdir)
+        self.tls = tls
         self.port = port if port is not None else free_port()
         self.aetitle = aetitle
         self.profile = {**DCMPRSCP_PROFILE, **(profile or {})}
@@ -429,7 +456,7 @@ class DcmprscpServer:
         return self._proc.pid if self._proc else None
 
     def write_config(self) -> Path:
-        lines = _general_section(self.workdir, self.aetitle)
+        lines = _general_section(self.workdir, self.aetitle, self.tls)
         lines += [
             f"[{self.PRINTER}]",
             "Type = LOCALPRINTER",
@@ -439,6 +466,7 @@ class DcmprscpServer:
             "Description = printserver test peer",
         ]
         lines += [f"{k} = {v}" for k, v in self.profile.items()]
+        lines += self.tls.printer() if self.tls else []
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text("\n".join(lines) + "\n")
         return self.config_path

@@ -17,6 +17,7 @@ from pynetdicom import AE, evt
 
 from printserver import uids
 from printserver.net import fixes
+from printserver.scu.race_guard import ResponseRaceGuard
 
 META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
 TS_ALL = [uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_BIG_ENDIAN]
@@ -79,7 +80,8 @@ class PrintSCU:
                                        evt_handlers=[(evt.EVT_N_EVENT_REPORT, lambda e: (0x0000, None))])
         if not self.assoc.is_established:
             raise ConnectionError("association not established")
-        self._guard = fixes.ResponseRaceGuard(self.assoc)
+        fixes.receive_lenient_uids(self.assoc)  # tests send bad UIDs on purpose and get them echoed
+        self._guard = ResponseRaceGuard(self.assoc)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -100,27 +102,27 @@ class PrintSCU:
     # --- raw DIMSE ---------------------------------------------------------------------------------
 
     def n_create(self, ds: Dataset | None, sop_class: str, uid: str | None = None, meta: str | None = "") -> Any:
-        with self._guard.waiting():
+        with self._guard.waiting(), fixes.lenient_uids():
             return self.assoc.send_n_create(ds, sop_class, uid, meta_uid=self.meta if meta == "" else meta,
                                             msg_id=next(self._ids))
 
     def n_set(self, ds: Dataset, sop_class: str, uid: str, meta: str | None = "") -> Any:
-        with self._guard.waiting():
+        with self._guard.waiting(), fixes.lenient_uids():
             return self.assoc.send_n_set(ds, sop_class, uid, meta_uid=self.meta if meta == "" else meta,
                                          msg_id=next(self._ids))
 
     def n_get(self, tags: list[int] | None, sop_class: str = uids.PRINTER,
               uid: str = uids.PRINTER_INSTANCE) -> Any:
-        with self._guard.waiting():
+        with self._guard.waiting(), fixes.lenient_uids():
             return self.assoc.send_n_get(tags or [], sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
 
     def n_action(self, action: int, sop_class: str, uid: str) -> Any:
-        with self._guard.waiting():
+        with self._guard.waiting(), fixes.lenient_uids():
             return self.assoc.send_n_action(None, action, sop_class, uid, meta_uid=self.meta,
                                             msg_id=next(self._ids))
 
     def n_delete(self, sop_class: str, uid: str) -> Any:
-        with self._guard.waiting():
+        with self._guard.waiting(), fixes.lenient_uids():
             return self.assoc.send_n_delete(sop_class, uid, meta_uid=self.meta, msg_id=next(self._ids))
 
     def raw_n_set(self, sop_class: str, uid: str, encoded: bytes) -> Any:
@@ -138,7 +140,7 @@ class PrintSCU:
         while not self.assoc._is_paused:
             time.sleep(0.0001)
         try:
-            with self._guard.waiting():
+            with self._guard.waiting(), fixes.lenient_uids():
                 self.assoc.dimse.send_msg(req, self.assoc.accepted_contexts[0].context_id)
                 return self.assoc.dimse.get_msg(block=True)[1]
         finally:

@@ -10,8 +10,7 @@ import pytest
 
 from printserver import config
 from printserver.errors import ConfigError
-from printserver.formats import annotation_rects, image_box_rects
-from printserver.layout import load_layouts, parse_display_format
+from printserver.layout import annotation_rects, image_box_rects, load_layouts, parse_display_format
 from printserver.model.color import ColorImage
 from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.spool.store import decode_job, encode_job
@@ -113,3 +112,12 @@ def test_spool_round_trip_keeps_color_pixels_rects_and_annotations() -> None:
     assert f.image_boxes[0].image.pixel_aspect_ratio == (1, 2)
     assert f.box_rects_mm == ((4.0, 4.0, 50.0, 60.0),) and f.annotations == (note,)
     assert replace(f, image_boxes=()) == replace(film, image_boxes=())
+
+
+def test_formats_does_not_import_layout() -> None:
+    """One direction only: layout.py builds on formats.py (the data definitions), never the reverse."""
+    import subprocess
+    import sys
+
+    code = "import sys, printserver.formats; sys.exit('printserver.layout' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

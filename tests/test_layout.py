@@ -2,7 +2,7 @@
 
 import pytest
 
-from printserver.layout import box_rects, film_dimensions, load_layouts, parse_display_format
+from printserver.layout import film_dimensions, image_box_rects, load_layouts, parse_display_format
 
 
 @pytest.mark.parametrize(("value", "count"), [
@@ -24,24 +24,24 @@ def test_max_boxes() -> None:
 
 
 def test_standard_is_columns_by_rows_numbered_row_major() -> None:
-    rects = box_rects(parse_display_format("STANDARD\\3,2"), 300, 200, 0, 0)
+    rects = image_box_rects(parse_display_format("STANDARD\\3,2"), 300, 200, margin=0, gap=0)
     assert [(r.x, r.y) for r in rects] == [(0, 0), (100, 0), (200, 0), (0, 100), (100, 100), (200, 100)]
 
 
 def test_row_format_numbers_row_by_row() -> None:
-    rects = box_rects(parse_display_format("ROW\\1,2"), 200, 200, 0, 0)
+    rects = image_box_rects(parse_display_format("ROW\\1,2"), 200, 200, margin=0, gap=0)
     assert [(r.x, r.y, r.width, r.height) for r in rects] == [(0, 0, 200, 100), (0, 100, 100, 100),
                                                               (100, 100, 100, 100)]
 
 
 def test_col_format_numbers_column_by_column() -> None:
-    rects = box_rects(parse_display_format("COL\\2,1"), 200, 200, 0, 0)
+    rects = image_box_rects(parse_display_format("COL\\2,1"), 200, 200, margin=0, gap=0)
     assert [(r.x, r.y, r.width, r.height) for r in rects] == [(0, 0, 100, 100), (0, 100, 100, 100),
                                                               (100, 0, 100, 200)]
 
 
 def test_margin_and_gap() -> None:
-    a, b = box_rects(parse_display_format("STANDARD\\2,1"), 110, 50, 5, 2)
+    a, b = image_box_rects(parse_display_format("STANDARD\\2,1"), 110, 50, margin=5, gap=2)
     assert (a.x, a.width, b.x, b.width) == (5, 49, 56, 49)
     assert (a.y, a.height) == (5, 40)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from printserver.scu.films import FilmBoxOptions, FilmOptions, ImageBoxOptions, SessionOptions
@@ -71,11 +72,18 @@ def prepare_options(args: argparse.Namespace) -> PrepareOptions:
 
 def load_images(args: argparse.Namespace) -> tuple[list[PreparedImage], list[str]] | None:
     """The prepared images of the command's PATHs, notes printed; None (after saying why) when none print."""
+    pydicom_log = logging.getLogger("pydicom")
+    level = pydicom_log.level
+    if not getattr(args, "debug", False):  # pydicom logs a decoder's traceback; our one line says it all
+        pydicom_log.setLevel(logging.CRITICAL)
     try:
         images, notes = load(args.paths, prepare_options(args))
     except PreparationError as exc:
-        print(f"printserver: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # one line per file that cannot be printed
+            print(f"printserver: {line}", file=sys.stderr)
         return None
+    finally:
+        pydicom_log.setLevel(level)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     if not images:

@@ -7,6 +7,7 @@ import json
 import sys
 
 from printserver.commands.film_args import add_film_arguments, film_options, load_images
+from printserver.commands.tls_args import add_tls_arguments, client_context
 from printserver.scu.client import PrintClient
 from printserver.scu.transport import PrintClientError
 
@@ -20,7 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--session-print", action="store_true", help="one Print of the whole film session (collated)")
     p.add_argument("--timeout", type=float, default=60, help="network and DIMSE timeout, seconds")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--debug", action="store_true", help="log every step, with third-party tracebacks")
     add_film_arguments(p)
+    add_tls_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -52,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     films = -(-len(images) // options.boxes_per_film)
     bar = ProgressBar(len(images), films, sys.stderr.isatty() and not args.json)
     try:
-        with PrintClient.connect(args.host, args.port, args.called_ae, args.calling_ae, timeout=args.timeout) as client:
+        with PrintClient.connect(args.host, args.port, args.called_ae, args.calling_ae, timeout=args.timeout,
+                                tls=client_context(args)) as client:
             result = client.print_images(images, options, session_print=args.session_print, progress=bar)
     except PrintClientError as exc:
         bar.close()

@@ -25,6 +25,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="also archive every film of the (first) printer in this PACS (C-STORE; repeatable)")
     p.add_argument("--relay", metavar="AE@HOST:PORT", action="append", default=[],
                    help="also print every film of the (first) printer on this DICOM printer (repeatable)")
+    t = p.add_argument_group("DICOM TLS (PS3.15 Annex B): a second port beside the plain one")
+    t.add_argument("--tls-port", type=int, metavar="N", help="TLS port (default 2762, dicom-tls)")
+    t.add_argument("--tls-cert", metavar="FILE", help="server certificate (PEM, with its chain); enables TLS")
+    t.add_argument("--tls-key", metavar="FILE", help="private key of --tls-cert (PEM)")
+    t.add_argument("--tls-ca", metavar="FILE", help="CA certificate(s) client certificates must chain to")
+    t.add_argument("--tls-require-client-cert", action="store_true",
+                   help="refuse TLS clients without a certificate from --tls-ca")
     web = p.add_mutually_exclusive_group()
     web.add_argument("--web", metavar="[ADDR:]PORT",
                      help="QA console address (default 127.0.0.1:8080; another address needs server.web_token)")
@@ -52,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
         cfg = replace(cfg, host=args.host)
     if args.spool:
         cfg = replace(cfg, spool_dir=args.spool)
+    for key in ("tls_port", "tls_cert", "tls_key", "tls_ca"):
+        if getattr(args, key):
+            cfg = replace(cfg, **{key: getattr(args, key)})
+    if args.tls_require_client_cert:
+        cfg = replace(cfg, tls_require_client_cert=True)
     if args.web is not None or args.no_web:
         cfg = replace(cfg, web="" if args.no_web else args.web)
     cfg = config.validated(cfg)

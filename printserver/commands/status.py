@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from printserver.commands.tls_args import add_tls_arguments, client_context
 from printserver.scu.client import PrintClient
 from printserver.scu.transport import PrintClientError
 
@@ -24,12 +25,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--calling-ae", default="PRINTSERVER")
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--json", action="store_true", help="print the attributes as JSON")
+    add_tls_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        with PrintClient.connect(args.host, args.port, args.called_ae, args.calling_ae, timeout=args.timeout) as client:
+        with PrintClient.connect(args.host, args.port, args.called_ae, args.calling_ae, timeout=args.timeout,
+                                tls=client_context(args)) as client:
             values = client.printer_status()
     except PrintClientError as exc:
         print(f"printserver: {exc}", file=sys.stderr)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from printserver import uids
 from printserver.errors import PrintError
-from printserver.formats import AnnotationFormat, image_box_rects
-from printserver.layout import DisplayFormat, Rect, film_dimensions, parse_display_format
+from printserver.formats import AnnotationFormat
+from printserver.layout import DisplayFormat, Rect, film_dimensions, image_box_rects, parse_display_format
 from printserver.model import attributes as A
 from printserver.model import image_box, presentation_lut
 from printserver.model.annotation import FILM_BOX_WITH_ANNOTATION, AnnotationBox

@@ -12,12 +12,12 @@ from pydicom.sequence import Sequence
 
 from printserver import uids
 from printserver.config import PrinterProfile
-from printserver.formats import image_box_rects
 from printserver.layout import (
     ALL_FORMAT_KINDS,
     MM_PER_INCH,
     LayoutData,
     film_dimensions,
+    image_box_rects,
     mm_to_px,
     parse_display_format,
 )

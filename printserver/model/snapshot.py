@@ -12,8 +12,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from printserver import uids
-from printserver.formats import annotation_rects
-from printserver.layout import film_dimensions
+from printserver.layout import annotation_rects, film_dimensions
 from printserver.model import presentation_lut
 from printserver.model.common import FILM_SESSION_ECHO, pick_warning
 from printserver.model.image_box import ImageBox, effective

@@ -1,91 +1,287 @@
-"""Workarounds for pynetdicom 3.0 behaviours, fixed once at the layer where they occur.
+"""Workarounds for pynetdicom 3.0.x (checked on 3.0.4), installed on one association at a time.
 
-- pynetdicom aborts the association, before any handler runs, when a request names a SOP class
-  it has no service class for, or carries a UID longer than 64 characters. The standard expects a
-  failure status (0118 No such SOP Class, 0117 Invalid SOP Instance) and the association to go
-  on: both now reach the model, which answers them.
-- As a requestor, pynetdicom's reactor can take a response off the DIMSE queue before the send_*()
-  call that waits for it (its pause handshake has a window), log "unexpected", and leave the call
-  waiting out the whole DIMSE timeout: ResponseRaceGuard.
-- A send_*() call takes the next DIMSE message as its response. A request from the peer that arrives
-  first (an N-EVENT-REPORT while an SCU waits; an SCU's next request while the SCP waits for an event's
-  response) makes it log "invalid response" and abort: serve_requests_while_waiting() serves such a
-  request and goes on waiting. exchange_lock() keeps a server's own event out of the middle of a
-  request/response exchange (pynetdicom's reactor pause has a window).
-- pynetdicom gathers a DIMSE message's data set in memory without limit. A message larger than
-  any image the printers accept (plus slack) now aborts its association before it can exhaust
-  memory; every other association goes on.
+`install_acceptor(assoc, limits)` puts every server-side workaround on one accepted association,
+in the one order that works (the exchange lock wraps `_serve_request` before the waiting send
+captures it), with that server's limits: two servers in one process keep their own. Each can be
+left out (`skip=`) so its test shows what pynetdicom does without it. The SCU's guard lives with
+the SCU (scu/race_guard.py).
+
+- STANDARD_HANDLERS: pynetdicom binds DIMSE/PDU logging handlers to every association; they
+  format every PDU (hot-path work even when nothing is logged) and the N-GET summary raises on an
+  empty Attribute Identifier List, logging a traceback per request. net/dump.py logs instead.
+- UNKNOWN_SOP_CLASS: a request naming a SOP class pynetdicom has no service class for aborts the
+  association ("No supported service class"); PS3.7 expects 0118 No Such SOP Class, which the
+  model answers, and the association to go on.
+- LONG_UIDS: a command UID over 64 characters fails pynetdicom's UI validation while the message
+  becomes a primitive ("Received an invalid DIMSE message": A-ABORT) or while the response echoes
+  it; PS3.7 expects a failure status (0117 Invalid SOP Instance) from the model.
+- INCOMPLETE_REQUESTS: a request missing a required command element (a SOP Class or Instance UID,
+  Action/Event Type ID) is not a "valid request" to pynetdicom: it logs "Received unexpected ...
+  service message" and never answers, so the modality waits out its timeout. It is answered with
+  0120 Missing Attribute naming the element.
+- MALFORMED_COMMANDS: a request whose command element pydicom cannot decode (a US value of 3 bytes)
+  makes pynetdicom log "Received an invalid DIMSE message" and abort the association. When the
+  Message ID can still be read, the request is answered 0212 Mistyped Argument naming the element
+  instead, and the association goes on; without a Message ID no response can name what it answers,
+  so pynetdicom's A-ABORT stands.
+- DATA_SET_LIMIT: pynetdicom gathers a DIMSE data set in memory without limit; past the largest
+  image this server's printers accept (plus slack) the association is aborted before memory runs out.
+- SERVE_WHILE_WAITING: a send_*() takes the next DIMSE message as its response; an SCU request
+  arriving while our N-EVENT-REPORT waits for its answer makes it log "invalid response" and
+  abort. The request is served and the wait goes on.
+- EXCHANGE_LOCK: our own N-EVENT-REPORT never lands between a request and its response (the
+  reactor is marked paused while a handler runs, so a send from another thread goes straight out).
+
+Two of these are module-level lookups in pynetdicom (the UI validator in `_config.VALIDATORS`,
+`association.uid_to_service_class`); they get one process-wide shim that is dormant everywhere
+except on the threads serving an association that installed the workaround (a ContextVar).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import threading
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pynetdicom.association
-from pynetdicom import _config
+from pynetdicom import _config, evt
+from pynetdicom._handlers import (
+    standard_dimse_recv_handler,
+    standard_dimse_sent_handler,
+    standard_pdu_recv_handler,
+    standard_pdu_sent_handler,
+)
+from pynetdicom.dimse_messages import _MSG_TO_PRIMITVE as _MSG_TO_PRIMITIVE
 from pynetdicom.dimse_messages import DIMSEMessage
+from pynetdicom.dimse_primitives import C_CANCEL
 from pynetdicom.service_class import ServiceClass
 from pynetdicom.service_class_n import PrintManagementServiceClass
 
 log = logging.getLogger(__name__)
 
-_installed = False
-#: Largest data set one DIMSE message may carry (bytes); set by the server from its printers.
-max_data_set_bytes = 64 * 1024 * 1024
+STANDARD_HANDLERS = "standard-handlers"
+UNKNOWN_SOP_CLASS = "unknown-sop-class"
+LONG_UIDS = "long-uids"
+INCOMPLETE_REQUESTS = "incomplete-requests"
+MALFORMED_COMMANDS = "malformed-commands"
+DATA_SET_LIMIT = "data-set-limit"
+EXCHANGE_LOCK = "exchange-lock"
+SERVE_WHILE_WAITING = "serve-while-waiting"
+ALL = (STANDARD_HANDLERS, UNKNOWN_SOP_CLASS, LONG_UIDS, INCOMPLETE_REQUESTS, MALFORMED_COMMANDS, DATA_SET_LIMIT,
+       EXCHANGE_LOCK, SERVE_WHILE_WAITING)
+MISSING_ATTRIBUTE = 0x0120  # PS3.7 Annex C "Missing Attribute" (status.Status.MISSING_ATTRIBUTE)
+MISTYPED_ARGUMENT = 0x0212  # PS3.7 Annex C "Mistyped Argument" (status.Status.MISTYPED_ARGUMENT)
+
+_STANDARD = ((evt.EVT_DIMSE_RECV, standard_dimse_recv_handler), (evt.EVT_DIMSE_SENT, standard_dimse_sent_handler),
+             (evt.EVT_PDU_RECV, standard_pdu_recv_handler), (evt.EVT_PDU_SENT, standard_pdu_sent_handler))
 
 
-def quiet_standard_handlers() -> None:
-    """pynetdicom binds its own DIMSE/PDU logging handlers to every association: they format every PDU
-    (work on the hot path even when nothing is logged) and its N-GET summary raises on an empty
-    Attribute Identifier List (3.0.4), which breaks the EVT_DIMSE_RECV chain. net/dump.py logs DIMSE
-    messages instead (--debug)."""
-    _config.LOG_HANDLER_LEVEL = "none"
+@dataclass(frozen=True)
+class Limits:
+    """One server's limits, passed to each of its associations."""
+
+    #: Largest data set one DIMSE message may carry (bytes).
+    max_data_set_bytes: int = 64 * 1024 * 1024
+
+    @classmethod
+    def for_images(cls, max_image_pixels: int) -> Limits:
+        """A 16-bit image of the largest allowed size, plus room for the other attributes."""
+        return cls(2 * max_image_pixels + (1 << 20))
 
 
-def install() -> None:
-    """Idempotent: route unknown SOP classes to the print handlers, let over-long UIDs through."""
-    global _installed
-    if _installed:
-        return
-    quiet_standard_handlers()
-    original = pynetdicom.association.uid_to_service_class
+@dataclass(frozen=True)
+class _Scope:
+    unknown_sop_class: bool
+    long_uids: bool
 
-    def uid_to_service_class(uid: str) -> type[ServiceClass]:
-        service = original(uid)
-        # Unknown class: let the print handlers answer it with 0118 instead of aborting.
-        return PrintManagementServiceClass if service is ServiceClass else service
 
-    pynetdicom.association.uid_to_service_class = uid_to_service_class
+_scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("printserver_fixes", default=None)
+_shims_lock = threading.Lock()
+_shims_installed = False
 
-    def lenient_uid(value: Any) -> tuple[bool, str]:
-        # The model checks UIDs and answers 0117; the primitive must not reject them first.
-        return True, ""
 
-    _config.VALIDATORS["UI"] = lenient_uid
+def _install_shims() -> None:
+    """The two process-wide lookups, each deferring to pynetdicom unless the current association opted in."""
+    global _shims_installed
+    with _shims_lock:
+        if _shims_installed:
+            return
+        original_lookup = pynetdicom.association.uid_to_service_class
+        original_ui = _config.VALIDATORS["UI"]
 
-    decode_msg = DIMSEMessage.decode_msg
+        def uid_to_service_class(uid: str) -> type[ServiceClass]:
+            service = original_lookup(uid)
+            scope = _scope.get()
+            if scope is not None and scope.unknown_sop_class and service is ServiceClass:
+                return PrintManagementServiceClass  # the print handlers answer 0118
+            return service
 
-    def bounded_decode_msg(self: DIMSEMessage, primitive: Any, assoc: Any = None) -> bool:
-        done = decode_msg(self, primitive, assoc)
-        data = getattr(self, "data_set", None)
-        if not done and data is not None and hasattr(data, "tell") and data.tell() > max_data_set_bytes:
+        def validate_ui(value: Any) -> tuple[bool, str]:
+            scope = _scope.get()
+            if scope is not None and scope.long_uids:
+                return True, ""  # the model checks UIDs and answers 0117
+            return original_ui(value)
+
+        pynetdicom.association.uid_to_service_class = uid_to_service_class
+        _config.VALIDATORS["UI"] = validate_ui
+        _shims_installed = True
+
+
+def quiet_standard_handlers(assoc_or_server: Any) -> None:
+    """Unbind pynetdicom's standard logging handlers from a server (all its associations) or one association."""
+    for event, handler in _STANDARD:
+        assoc_or_server.unbind(event, handler)  # a no-op when not bound
+
+
+def _scoped(fn: Callable[..., Any], scope: _Scope) -> Callable[..., Any]:
+    def run(*args: Any) -> Any:
+        token = _scope.set(scope)
+        try:
+            return fn(*args)
+        finally:
+            _scope.reset(token)
+
+    return run
+
+
+def _bound_data_sets(assoc: Any, receive: Callable[[Any], None], limit: int) -> Callable[[Any], None]:
+    """DIMSEServiceProvider.receive_primitive that aborts once the message being gathered is over `limit`."""
+    dimse = assoc.dimse
+
+    def receive_primitive(primitive: Any) -> None:
+        receive(primitive)
+        message = dimse.message
+        data = getattr(message, "data_set", None) if message is not None else None
+        if data is not None and data.tell() > limit:
             log.error("A-ABORT: %s sent a DIMSE data set over %d bytes (the largest image this server accepts)",
-                      getattr(getattr(assoc, "requestor", None), "ae_title", "peer"), max_data_set_bytes)
+                      getattr(assoc.requestor, "ae_title", "peer"), limit)
             data.seek(0)
             data.truncate()
-            if assoc is not None:
-                assoc.dul.event_queue.put("Evt19")  # invalid PDU: the DUL sends A-ABORT and closes
-        return done
+            assoc.dul.event_queue.put("Evt19")  # invalid PDU: the DUL sends A-ABORT and closes
 
-    DIMSEMessage.decode_msg = bounded_decode_msg  # type: ignore[method-assign]
-    _installed = True
+    return receive_primitive
 
 
-def _wait_serving_requests(assoc: Any, get_msg: Any, serve: Any) -> Any:
+@contextlib.contextmanager
+def lenient_uids() -> Iterator[None]:
+    """UI validation off on this thread: for a requestor that means to send bad UIDs (tests of an SCP)."""
+    token = _scope.set(_Scope(unknown_sop_class=False, long_uids=True))
+    _install_shims()
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def receive_lenient_uids(assoc: Any) -> None:
+    """A requestor that sends bad UIDs gets them echoed: its DUL must accept them in responses too."""
+    _install_shims()
+    assoc.dimse.receive_primitive = _scoped(assoc.dimse.receive_primitive, _Scope(False, True))
+
+
+def install_acceptor(assoc: Any, limits: Limits, skip: frozenset[str] = frozenset()) -> None:
+    """Every server-side workaround on a freshly accepted association (before its reactor starts)."""
+    unknown = set(skip) - set(ALL)
+    if unknown:
+        raise ValueError(f"unknown workarounds: {', '.join(sorted(unknown))}")
+    if STANDARD_HANDLERS not in skip:
+        quiet_standard_handlers(assoc)
+    scope = _Scope(UNKNOWN_SOP_CLASS not in skip, LONG_UIDS not in skip)
+    if scope.unknown_sop_class or scope.long_uids:
+        _install_shims()
+    receive = assoc.dimse.receive_primitive
+    if MALFORMED_COMMANDS not in skip:
+        receive = _answer_malformed(assoc, receive)
+    if DATA_SET_LIMIT not in skip:
+        receive = _bound_data_sets(assoc, receive, limits.max_data_set_bytes)
+    assoc.dimse.receive_primitive = _scoped(receive, scope)  # decoding a request: UI validation
+    if EXCHANGE_LOCK not in skip:
+        _install_exchange_lock(assoc)
+    if INCOMPLETE_REQUESTS not in skip:
+        assoc._serve_request = _answer_incomplete(assoc, assoc._serve_request)
+    assoc._serve_request = _scoped(assoc._serve_request, scope)  # class lookup, response UIDs
+    if SERVE_WHILE_WAITING not in skip:
+        assoc.dimse.get_msg = wait_serving_requests(assoc, assoc.dimse.get_msg, assoc._serve_request)
+
+
+def _answer_incomplete(assoc: Any, serve: Callable[[Any, int], None]) -> Callable[[Any, int], None]:
+    """_serve_request that answers a request missing required command elements instead of dropping it."""
+
+    def serve_request(msg: Any, context_id: int) -> None:
+        keywords = getattr(msg, "REQUEST_KEYWORDS", ())
+        is_request = getattr(msg, "MessageID", None) is not None  # a response carries MessageIDBeingRespondedTo
+        if not is_request or msg.is_valid_request or context_id not in assoc._accepted_cx:
+            serve(msg, context_id)  # pynetdicom's way (a response taken by the reactor, a bad context: abort)
+            return
+        missing = [k for k in keywords if getattr(msg, k, None) is None]
+        _refuse(assoc, msg, context_id, MISSING_ATTRIBUTE, f"command element {', '.join(missing)} missing")
+
+    return serve_request
+
+
+def _refuse(assoc: Any, msg: Any, context_id: int, status: int, comment: str) -> None:
+    """Answer the request primitive `msg` with a failure `status` and Error Comment, then go on."""
+    kind = type(msg).__name__.replace("_", "-")
+    log.warning("%s-RQ %d from %s: %s: answered 0x%04X", kind, msg.MessageID,
+                getattr(assoc.requestor, "ae_title", "peer"), comment, status)
+    rsp = type(msg)()
+    rsp.MessageIDBeingRespondedTo = msg.MessageID
+    rsp.Status = status
+    if hasattr(rsp, "ErrorComment"):
+        rsp.ErrorComment = comment[:64]
+    for name in ("AffectedSOPClassUID", "AffectedSOPInstanceUID"):
+        source = getattr(msg, name, None) or getattr(msg, name.replace("Affected", "Requested"), None)
+        if source is not None and hasattr(rsp, name):
+            with contextlib.suppress(ValueError, TypeError):
+                setattr(rsp, name, source)
+    assoc.dimse.send_msg(rsp, context_id)
+
+
+def _answer_malformed(assoc: Any, receive: Callable[[Any], None]) -> Callable[[Any], None]:
+    """receive_primitive whose next DIMSE message, if its command cannot become a primitive, is answered
+    0212 instead of aborting. The hook is an instance attribute of the message being gathered: pynetdicom
+    changes the message's class once it knows the command, and instance attributes survive that."""
+    dimse = assoc.dimse
+
+    def to_primitive(message: Any) -> Any:
+        try:
+            return type(message).message_to_primitive(message)
+        except Exception as exc:
+            name = type(message).__name__
+            cs = message.command_set
+            try:
+                msg_id = int(cs.MessageID)
+            except Exception:  # no Message ID to answer: pynetdicom's A-ABORT stands
+                raise exc from None
+            if not name.endswith("_RQ"):
+                raise
+            primitive = _MSG_TO_PRIMITIVE[name[:-3]]()
+            primitive.MessageID = msg_id
+            for keyword in ("AffectedSOPClassUID", "RequestedSOPClassUID"):
+                with contextlib.suppress(Exception):
+                    setattr(primitive, keyword, cs.get(keyword))
+            bad = " ".join(str(exc).split())[:40]
+            _refuse(assoc, primitive, int(message.context_id), MISTYPED_ARGUMENT, f"command not decodable: {bad}")
+            cancel = C_CANCEL()  # something harmless for pynetdicom to file away: nobody waits on it
+            cancel.MessageIDBeingRespondedTo = msg_id
+            return cancel
+
+    def receive_primitive(primitive: Any) -> None:
+        if dimse.message is None:
+            message = DIMSEMessage()
+            message.message_to_primitive = types.MethodType(to_primitive, message)
+            dimse.message = message
+        receive(primitive)
+
+    return receive_primitive
+
+
+def wait_serving_requests(assoc: Any, get_msg: Any, serve: Any) -> Any:
     """get_msg(block=True) that serves the peer's requests meanwhile and returns the first other message."""
 
     def get_response(block: bool = False) -> Any:
@@ -101,71 +297,31 @@ def _wait_serving_requests(assoc: Any, get_msg: Any, serve: Any) -> Any:
     return get_response
 
 
-def serve_requests_while_waiting(assoc: Any) -> None:
-    """Let a waiting send_*() serve requests from the peer instead of aborting on them (idempotent)."""
-    if getattr(assoc, "_printserver_serves_while_waiting", False):
-        return
-    assoc.dimse.get_msg = _wait_serving_requests(assoc, assoc.dimse.get_msg, assoc._serve_request)
-    assoc._printserver_serves_while_waiting = True
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
-def exchange_lock(assoc: Any) -> threading.RLock:
+def _install_exchange_lock(assoc: Any) -> None:
+    lock = threading.RLock()
+    serve = assoc._serve_request
+
+    def serve_exclusively(msg: Any, context_id: int) -> None:
+        with lock:
+            serve(msg, context_id)
+
+    assoc._serve_request = serve_exclusively
+    assoc._printserver_exchange_lock = lock
+
+
+def exchange_lock(assoc: Any) -> Any:
     """The lock held while the association serves one request (until its response is sent).
 
     A thread sending its own request (an event) holds it too, so the two never interleave; it is
-    reentrant because a waiting send may serve the peer's request on the same thread.
+    reentrant because a waiting send may serve the peer's request on the same thread. Without the
+    workaround installed (a test showing pynetdicom's behaviour) it is a lock that holds nothing.
     """
-    lock = getattr(assoc, "_printserver_exchange_lock", None)
-    if lock is None:
-        lock = threading.RLock()
-        serve = assoc._serve_request
-
-        def serve_exclusively(msg: Any, context_id: int) -> None:
-            with lock:
-                serve(msg, context_id)
-
-        assoc._serve_request = serve_exclusively
-        assoc._printserver_exchange_lock = lock
-    return lock
-
-
-class ResponseRaceGuard:
-    """For a requestor association: while a send_*() call waits, the reactor's polls find nothing; a
-    response it took all the same (polled just before the call began) is handed back to the call.
-
-    An N-EVENT-REPORT arriving while the call waits is served (answered) and the call goes on waiting;
-    between calls pynetdicom's reactor serves them as usual.
-        guard = ResponseRaceGuard(assoc)
-        with guard.waiting():
-            status, ds = assoc.send_n_set(...)
-    """
-
-    def __init__(self, assoc: Any) -> None:
-        self._waiting = threading.Event()
-        dimse = assoc.dimse
-        get_msg = dimse.get_msg
-        serve = assoc._serve_request
-
-        get_response = _wait_serving_requests(assoc, get_msg, serve)
-
-        def reactor_aware_get_msg(block: bool = False) -> Any:
-            if not block and self._waiting.is_set():
-                return None, None
-            return get_response(block)
-
-        def serve_request(msg: Any, context_id: int) -> None:
-            if not getattr(msg, "is_valid_request", False) and self._waiting.is_set():
-                dimse.msg_queue.put((context_id, msg))
-                return
-            serve(msg, context_id)
-
-        dimse.get_msg = reactor_aware_get_msg
-        assoc._serve_request = serve_request
-
-    @contextlib.contextmanager
-    def waiting(self) -> Iterator[None]:
-        self._waiting.set()
-        try:
-            yield
-        finally:
-            self._waiting.clear()
+    return getattr(assoc, "_printserver_exchange_lock", None) or _NoLock()

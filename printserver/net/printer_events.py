@@ -48,10 +48,8 @@ class PrinterMonitor:
     # --- association lifecycle (pynetdicom events) -------------------------------------------------
 
     def on_accepted(self, event: Any) -> None:
-        """EVT_ACCEPTED: serialize the association's exchanges with our events; remember its printer."""
+        """EVT_ACCEPTED: remember the association's printer (its exchange lock came with net/fixes.py)."""
         assoc = event.assoc
-        fixes.exchange_lock(assoc)
-        fixes.serve_requests_while_waiting(assoc)
         with self._lock:
             self._open[assoc] = str(assoc.acceptor.ae_title).strip()
 

@@ -12,7 +12,7 @@ import logging
 import numpy as np
 from PIL import Image
 
-from printserver.layout import MM_PER_INCH, Rect, box_rects, mm_to_px, parse_display_format
+from printserver.layout import MM_PER_INCH, Rect, image_box_rects, mm_to_px, parse_display_format
 from printserver.model.color import ColorImage
 from printserver.model.job import FilmJob, ImageBoxJob
 from printserver.model.sizing import Fit, fit_image
@@ -41,8 +41,8 @@ def box_rects_px(film: FilmJob) -> list[tuple[int, int, int, int]]:
     if film.box_rects_mm:  # resolved at N-CREATE (data-defined formats, annotation strips)
         rects = [Rect(*r) for r in film.box_rects_mm]
     else:
-        rects = box_rects(parse_display_format(film.attributes["ImageDisplayFormat"]), film.width_mm,
-                          film.height_mm, film.margin_mm, film.gap_mm)
+        rects = image_box_rects(parse_display_format(film.attributes["ImageDisplayFormat"]), film.width_mm,
+                                film.height_mm, margin=film.margin_mm, gap=film.gap_mm)
     return [
         (mm_to_px(r.x, film.dpi), mm_to_px(r.y, film.dpi),
          mm_to_px(r.x + r.width, film.dpi), mm_to_px(r.y + r.height, film.dpi))

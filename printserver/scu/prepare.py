@@ -31,6 +31,14 @@ class PreparationError(Exception):
     """An image that cannot be printed; the message says why (and what to install, for codecs)."""
 
 
+class UndecodableImage(PreparationError):
+    """One file whose pixel data cannot be decoded here: one line naming the file and transfer syntax."""
+
+
+#: What `pip install 'printserver[codecs]'` brings (pyproject.toml): the hint names it only for these.
+CODECS_EXTRA = ("pylibjpeg",)
+
+
 @dataclass(frozen=True)
 class PrepareOptions:
     #: Explicit (center, width); else the file's window number `window_index`, else its VOI LUT, else min-max.
@@ -82,6 +90,7 @@ def load(paths: Iterable[str | Path], options: PrepareOptions) -> tuple[list[Pre
     """Every printable image under `paths`, and notes on what was skipped and why."""
     images: list[PreparedImage] = []
     notes: list[str] = []
+    undecodable: list[str] = []
     for path in iter_files(paths):
         try:
             ds = dcmread(path)
@@ -91,19 +100,44 @@ def load(paths: Iterable[str | Path], options: PrepareOptions) -> tuple[list[Pre
         if "PixelData" not in ds:
             notes.append(f"skipped {path}: no pixel data ({ds.get('SOPClassUID', 'unknown class')})")
             continue
-        images.extend(prepare_dataset(ds, options, str(path)))
+        try:
+            images.extend(prepare_dataset(ds, options, str(path)))
+        except UndecodableImage as exc:  # go on: every such file gets its line, then nothing is printed
+            undecodable.append(str(exc))
+    if undecodable:
+        raise PreparationError("\n".join(undecodable))
     return images, notes
+
+
+def undecodable(ds: Dataset, source: str, exc: Exception) -> UndecodableImage:
+    """One line: the file, its transfer syntax, and what would decode it only when that is what is missing."""
+    from pydicom.pixels.decoders.base import get_decoder
+    from pydicom.uid import UID
+
+    ts = UID(str(ds.file_meta.get("TransferSyntaxUID", ""))) if hasattr(ds, "file_meta") else UID("")
+    name = f"{ts.name} ({ts})" if ts and ts.name != str(ts) else str(ts or "no transfer syntax")
+    if ts.is_compressed:
+        try:
+            decoder = get_decoder(ts)
+        except NotImplementedError:
+            return UndecodableImage(f"{source}: cannot decode {name}: no decoder for it exists in pydicom")
+        if not decoder.is_available:
+            missing = decoder.missing_dependencies
+            if any(m.startswith(CODECS_EXTRA) for m in missing):
+                hint = "install the decoders: pip install 'printserver[codecs]'"
+            else:
+                hint = "it needs one of: " + "; ".join(missing)
+            return UndecodableImage(f"{source}: cannot decode {name}: no decoder installed ({hint})")
+    words = " ".join(str(exc).split()) or type(exc).__name__
+    return UndecodableImage(f"{source}: cannot decode the pixel data ({name}): {words[:160]}")
 
 
 def _pixel_frames(ds: Dataset, source: str) -> np.ndarray:
     try:
         arr = ds.pixel_array
     except Exception as exc:  # missing codec plugin, corrupt data: say which and how to fix
-        ts = ds.file_meta.get("TransferSyntaxUID", "unknown") if hasattr(ds, "file_meta") else "unknown"
-        hint = ""
-        if getattr(ts, "is_compressed", False) or "plugin" in str(exc).lower():
-            hint = " (install the decoders: pip install 'printserver[codecs]')"
-        raise PreparationError(f"{source}: cannot decode pixel data of transfer syntax {ts}{hint}: {exc}") from exc
+        log.debug("decoding %s failed", source, exc_info=True)  # pydicom's own words, with --debug
+        raise undecodable(ds, source, exc) from None
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     spp = int(ds.get("SamplesPerPixel", 1))
     single_ndim = 2 if spp == 1 else 3

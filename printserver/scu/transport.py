@@ -9,19 +9,21 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 
-from printserver import uids
+from printserver import __version__, uids
 from printserver.config import PrinterProfile
 from printserver.layout import load_layouts
 from printserver.model.job import PrintJob
 from printserver.model.messages import Op, Request
 from printserver.model.session import PrintSession
 from printserver.net import fixes, sockets
+from printserver.scu.race_guard import ResponseRaceGuard
 from printserver.status import Category, Status, category
 
 log = logging.getLogger(__name__)
@@ -65,21 +67,27 @@ class NetworkTransport:
     """One association to a print SCP, working around pynetdicom's SCU traps."""
 
     def __init__(self, host: str, port: int, called_ae: str, calling_ae: str = "PRINTSERVER", *,
-                 timeout: float = 60.0, max_pdu: int = 65536) -> None:
-        fixes.quiet_standard_handlers()
+                 timeout: float = 60.0, max_pdu: int = 65536, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: a client context (net/tls.py client_context) to speak DICOM TLS to the printer."""
         self.events: list[EventReport] = []
         self._ids = itertools.count(1)
         ae = AE(ae_title=calling_ae)
+        ae.implementation_class_uid = uids.IMPLEMENTATION_CLASS_UID
+        ae.implementation_version_name = uids.implementation_version_name(__version__)
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
         ae.connection_timeout = min(timeout, 30)
         for sop_class in PROPOSED_CONTEXTS:
             ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
         self.ae = ae
         self.assoc = ae.associate(host, port, ae_title=called_ae, max_pdu=max_pdu,
-                                  evt_handlers=[(evt.EVT_N_EVENT_REPORT, self._on_event)])
+                                  evt_handlers=[(evt.EVT_N_EVENT_REPORT, self._on_event)],
+                                  tls_args=(tls, host) if tls is not None else None)
+        fixes.quiet_standard_handlers(self.assoc)
         if not self.assoc.is_established:
             ae.shutdown()
             why = "rejected" if self.assoc.is_rejected else "aborted" if self.assoc.is_aborted else "not established"
+            if tls is not None and not self.assoc.is_rejected:
+                why += " (TLS: is it a TLS port, and does --tls-ca trust its certificate? --debug shows the handshake)"
             raise PrintClientError(f"association with {called_ae} at {host}:{port} {why}")
         accepted = {cx.abstract_syntax: cx for cx in self.assoc.accepted_contexts}
         self.accepted = frozenset(accepted)
@@ -93,7 +101,7 @@ class NetworkTransport:
         sockets.tune(self.assoc)  # ACK the printer's split responses at once (see net/sockets.py)
         cx = accepted.get(META) or accepted[uids.BASIC_GRAYSCALE_IMAGE_BOX]
         self.big_endian = cx.transfer_syntax[0] == uids.EXPLICIT_VR_BIG_ENDIAN
-        self._race_guard = fixes.ResponseRaceGuard(self.assoc)
+        self._race_guard = ResponseRaceGuard(self.assoc)
 
     def _on_event(self, event: Any) -> tuple[int, None]:
         """Printer / Print Job events: record them and confirm (an unbound pynetdicom SCU answers 0110)."""

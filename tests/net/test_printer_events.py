@@ -13,8 +13,8 @@ import pytest
 from pynetdicom import AE, evt
 
 from printserver import uids
-from printserver.net import fixes
 from printserver.net.scp import PrintServer
+from printserver.scu.race_guard import ResponseRaceGuard
 from tests.conftest import make_server
 from tests.printscu import META
 
@@ -32,7 +32,7 @@ class Modality:
         self.assoc = self.ae.associate("127.0.0.1", port, ae_title="PRINTSCP",
                                        evt_handlers=[(evt.EVT_N_EVENT_REPORT, self.on_event)])
         assert self.assoc.is_established
-        self.guard = fixes.ResponseRaceGuard(self.assoc)
+        self.guard = ResponseRaceGuard(self.assoc)
 
     def on_event(self, event: Any) -> tuple[int, None]:
         self.handler_started.set()

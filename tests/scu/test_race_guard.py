@@ -1,4 +1,4 @@
-"""A pynetdicom requestor waiting for a slow response gets an N-EVENT-REPORT first: served, then the response.
+"""ResponseRaceGuard (scu/race_guard.py): a waiting requestor gets its response, and serves an N-EVENT-REPORT first.
 
 The peer is a plain pynetdicom SCP whose N-GET handler is slow; meanwhile a thread on its side puts an
 N-EVENT-REPORT-RQ on the wire (as a printer whose status changes would), ahead of the N-GET response.
@@ -6,6 +6,7 @@ N-EVENT-REPORT-RQ on the wire (as a printer whose status changes would), ahead o
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from pynetdicom.dimse_primitives import N_EVENT_REPORT
 from pynetdicom.dsutils import encode
 
 from printserver import uids
-from printserver.net import fixes
+from printserver.scu.race_guard import ResponseRaceGuard
 
 META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
 
@@ -82,7 +83,7 @@ def ask_status(port: int, guarded: bool) -> tuple[Any, list[int], bool]:
     try:
         assert assoc.is_established
         if guarded:
-            guard = fixes.ResponseRaceGuard(assoc)
+            guard = ResponseRaceGuard(assoc)
             with guard.waiting():
                 status, ds = assoc.send_n_get([0x21100010], uids.PRINTER, uids.PRINTER_INSTANCE, meta_uid=META,
                                               msg_id=1)
@@ -107,3 +108,66 @@ def test_waiting_requestor_serves_the_event_and_keeps_waiting(slow_printer: Slow
     while "N_EVENT_REPORT_RSP" not in slow_printer.received and time.monotonic() < deadline:
         time.sleep(0.02)
     assert "N_EVENT_REPORT_RSP" in slow_printer.received  # the printer got its answer
+
+
+class LateCheckpoint(threading.Event):
+    """The reactor's pause checkpoint, made to linger after the reactor passed it until a message is queued:
+    the window in which a send_*() sees the reactor 'paused' while the reactor is about to poll once more."""
+
+    def __init__(self, queue: Any) -> None:
+        super().__init__()
+        self.queue = queue
+
+    def wait(self, timeout: float | None = None) -> bool:
+        passed = super().wait(timeout)
+        deadline = time.monotonic() + 3
+        while self.queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        return passed
+
+
+def quick_printer() -> tuple[Any, int]:
+    ae = AE(ae_title="QUICKPRN")
+    ae.add_supported_context(META)
+
+    def on_n_get(event: Any) -> tuple[int, Dataset]:
+        ds = Dataset()
+        ds.PrinterStatus = "NORMAL"
+        return 0x0000, ds
+
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_N_GET, on_n_get)])
+    return server, server.server_address[1]
+
+
+@pytest.mark.parametrize("guarded", [True, False], ids=["ResponseRaceGuard", "plain pynetdicom"])
+def test_a_response_the_reactor_polls_first_still_reaches_the_call(guarded: bool) -> None:
+    """pynetdicom 3.0.4: the reactor takes the N-GET response, logs 'unexpected' and drops it; the call
+    waits out its DIMSE timeout and returns an empty status. The guard hands the response back."""
+    server, port = quick_printer()
+    ae = AE(ae_title="WAITER")
+    ae.dimse_timeout = ae.acse_timeout = 2
+    ae.add_requested_context(META)
+    assoc = ae.associate("127.0.0.1", port, ae_title="QUICKPRN")
+    try:
+        assert assoc.is_established
+        guard = ResponseRaceGuard(assoc) if guarded else None
+        checkpoint = LateCheckpoint(assoc.dimse.msg_queue)
+        checkpoint.set()
+        assoc._reactor_checkpoint = checkpoint
+        send_msg = assoc.dimse.send_msg
+
+        def send_then_dawdle(*args: Any) -> None:
+            send_msg(*args)
+            time.sleep(0.3)  # the response arrives meanwhile and the lingering reactor polls first
+
+        assoc.dimse.send_msg = send_then_dawdle
+        time.sleep(0.2)  # the reactor is now lingering in the checkpoint: 'paused' but about to poll
+        with guard.waiting() if guard else contextlib.nullcontext():
+            status, _ = assoc.send_n_get([0x21100010], uids.PRINTER, uids.PRINTER_INSTANCE, meta_uid=META,
+                                         msg_id=1)
+        assert (status.get("Status") == 0x0000) is guarded
+    finally:
+        if assoc.is_established:
+            assoc.release()
+        ae.shutdown()
+        server.shutdown()
