@@ -16,6 +16,7 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.tag import Tag
 
 from printserver import __version__, uids
+from printserver.archive.cstore import STORED_SOP_CLASSES
 from printserver.config import PrinterProfile, ServerConfig
 from printserver.formats import CustomFormat, SlideFormat
 from printserver.layout import LayoutData, load_layouts
@@ -82,7 +83,9 @@ def implementation(config: ServerConfig, source: str) -> list[str]:
              "below comes from the code's own tables and this configuration.", "",
              "## 1. Implementation model", "",
              "printserver is a DICOM print SCP (virtual film printers writing true-size PDF films and/or printing "
-             "through CUPS) and a print SCU (`printserver print`, `status`).", "",
+             "through CUPS) and a print SCU (`printserver print`, `status`). A printer with a `pacs` output is also "
+             "a Storage SCU (each film as a Secondary Capture image, on request its PDF as an Encapsulated PDF); "
+             "one with a `relay` output is a Print SCU to a real DICOM printer.", "",
              "### 1.1 Application entities", ""]
     def listens(p: PrinterProfile) -> str:
         tls_port = f"{config.host}:{config.tls_port} (TLS)" if config.tls_cert else ""
@@ -92,6 +95,11 @@ def implementation(config: ServerConfig, source: str) -> list[str]:
              + (f" - {p.description}" if p.description else "")] for p in config.printers]
     rows.append([f"{SCU_DEFAULT_AE} (`--calling-ae`)", "SCU (`printserver print`, `status`)", "ephemeral",
                  "prints DICOM images on any print SCP"])
+    for p in config.printers:
+        for o in outputs_of(p, p.ae_title):
+            role = {"pacs": "Storage SCU (archives its films)", "relay": "Print SCU (relays its films)"}.get(o.kind)
+            if role:
+                rows.append([str(getattr(o, "calling_ae", "")), role, "ephemeral", f"{p.ae_title}: {o.describe()}"])
     lines += _table(["AE title", "Role", "Listens on", "Printer"], rows)
     lines += ["### 1.2 Implementation identification", "",
               f"Implementation Class UID {uids.IMPLEMENTATION_CLASS_UID}, Implementation Version Name "
@@ -107,8 +115,9 @@ def sop_classes() -> list[str]:
              "Every printer AE accepts the same abstract syntaxes; anything else is rejected at negotiation "
              "(result 3, abstract syntax not supported), never accepted and then failed. Meta classes carry their "
              "component classes; optional classes have their own presentation contexts.", ""]
-    all_uids = list(dict.fromkeys([*SUPPORTED_ABSTRACT_SYNTAXES, *PROPOSED_CONTEXTS]))
-    rows = [[uids.name(u), u, "Yes" if u in PROPOSED_CONTEXTS else "No",
+    scu = (*PROPOSED_CONTEXTS, uids.VERIFICATION, *STORED_SOP_CLASSES)  # print, and pacs outputs: echo + store
+    all_uids = list(dict.fromkeys([*SUPPORTED_ABSTRACT_SYNTAXES, *scu]))
+    rows = [[uids.name(u), u, "Yes" if u in scu else "No",
              "Yes" if u in SUPPORTED_ABSTRACT_SYNTAXES else "No"] for u in all_uids]
     lines += _table(["SOP Class", "UID", "SCU", "SCP"], rows)
     return lines

@@ -6,6 +6,8 @@ import argparse
 from dataclasses import replace
 
 from printserver import config
+from printserver.config import PrinterProfile
+from printserver.errors import ConfigError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cups", metavar="QUEUE", help="also print every film of the (first) printer on this CUPS queue")
     p.add_argument("--cups-server", metavar="HOST:PORT",
                    help="CUPS server for --cups (default: CUPS_SERVER, else the system default)")
+    p.add_argument("--archive", metavar="AE@HOST:PORT", action="append", default=[],
+                   help="also archive every film of the (first) printer in this PACS (C-STORE; repeatable)")
+    p.add_argument("--relay", metavar="AE@HOST:PORT", action="append", default=[],
+                   help="also print every film of the (first) printer on this DICOM printer (repeatable)")
     t = p.add_argument_group("DICOM TLS (PS3.15 Annex B): a second port beside the plain one")
     t.add_argument("--tls-port", type=int, metavar="N", help="TLS port (default 2762, dicom-tls)")
     t.add_argument("--tls-cert", metavar="FILE", help="server certificate (PEM, with its chain); enables TLS")
@@ -45,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         printer = replace(printer, pdf_dir=args.output)
     if args.cups:
         printer = replace(printer, cups_queue=args.cups, cups_server=args.cups_server or printer.cups_server)
+    printer = _quick_outputs(printer, args)
     cfg = replace(cfg, printers=(printer, *cfg.printers[1:]))
     if args.port is not None:
         cfg = replace(cfg, port=args.port)
@@ -64,3 +71,20 @@ def run(args: argparse.Namespace) -> int:
 
     PrintServer(cfg, debug=args.debug, web=cfg.web or None).serve_forever()
     return 0
+
+
+def _quick_outputs(printer: PrinterProfile, args: argparse.Namespace) -> PrinterProfile:
+    """--archive / --relay AE@HOST:PORT: one more [[printer.pacs]] / [[printer.relay]] table each."""
+    from printserver.outputs.pacs import parse_archive
+    from printserver.outputs.relay import parse_relay
+
+    tables = dict(printer.output_tables)
+    for name, values, parse in (("pacs", args.archive, parse_archive), ("relay", args.relay, parse_relay)):
+        if not values:
+            continue
+        present = tables.get(name, [])
+        try:
+            tables[name] = [*([present] if isinstance(present, dict) else present), *(parse(v) for v in values)]
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    return replace(printer, output_tables=tables)

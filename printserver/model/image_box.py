@@ -20,7 +20,7 @@ from printserver.model import presentation_lut
 from printserver.model.color import COLOR_IMAGE_BOX, ColorImage, parse_color_item
 from printserver.model.common import answer, findings
 from printserver.model.messages import Request, Response
-from printserver.model.pixels import GrayscaleImage, parse_grayscale_item
+from printserver.model.pixels import GrayscaleImage, identifying_attributes, parse_grayscale_item
 from printserver.model.sizing import Fit, fit_image
 from printserver.status import Status
 
@@ -39,6 +39,8 @@ class ImageBox:
     image: GrayscaleImage | ColorImage | None = None
     #: Only what the SCU set; unset values fall back to the film box (`effective`).
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: Patient/study attributes of the image item beside the pixels (model.pixels.identifying_attributes).
+    source_attributes: dict[str, str] = field(default_factory=dict)
 
 
 def effective(ib: ImageBox, fb: FilmBox, keyword: str) -> Any:
@@ -114,6 +116,7 @@ def set_grayscale(s: PrintSession, req: Request) -> Response:
             warnings.insert(0, result.status)
     box.image = image
     box.attributes = attributes
+    box.source_attributes = identifying_attributes(item)
     s.film_box_of(box).findings += findings(v, f"{where} {box.position}")
     return answer(v, warnings=warnings)
 
@@ -124,5 +127,6 @@ def set_color(s: PrintSession, req: Request) -> Response:
     box.image = parse_color_item(item, s.profile, little_endian=req.little_endian, where=where) \
         if item is not None else None
     box.attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
+    box.source_attributes = identifying_attributes(item)
     s.film_box_of(box).findings += findings(v, f"{where} {box.position}")
     return answer(v)

@@ -49,6 +49,28 @@ def _require(item: Dataset, keyword: str, where: str) -> object:
     return value
 
 
+#: Attributes a modality may put into an image item beside the pixels that say whose image it is.
+IDENTIFYING_KEYWORDS = (
+    "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex",
+    "StudyInstanceUID", "AccessionNumber", "StudyID", "StudyDate", "StudyTime", "StudyDescription",
+    "ReferringPhysicianName", "InstitutionName", "Modality",
+)  # fmt: skip
+
+
+def identifying_attributes(item: Dataset | None) -> dict[str, str]:
+    """The single-valued IDENTIFYING_KEYWORDS an image item carries, as text (the rest of the item is pixels)."""
+    if item is None:
+        return {}
+    found = {}
+    for keyword in IDENTIFYING_KEYWORDS:
+        if keyword not in item:
+            continue
+        elem = item[keyword]  # the element (its VM), not only its value
+        if not elem.is_empty and elem.VM == 1:
+            found[keyword] = str(elem.value).strip()
+    return {k: v for k, v in found.items() if v}
+
+
 def _tag(keyword: str) -> int:
     from pydicom.tag import Tag
 

@@ -69,6 +69,7 @@ def _image_job(s: PrintSession, ib: ImageBox, box: FilmBox) -> ImageBoxJob:
         requested_image_size=ib.attributes.get("RequestedImageSize"),
         decimate_crop=ib.attributes.get("RequestedDecimateCropBehavior", "DECIMATE"),
         smoothing_kernel=s.profile.smoothing_kernels.get(effective(ib, box, "SmoothingType"), ""),
+        source_attributes=dict(ib.source_attributes),
     )
 
 

@@ -6,7 +6,7 @@ and a job read back from the spool after a restart composes the same films.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from printserver.model.color import ColorImage
@@ -34,6 +34,9 @@ class ImageBoxJob:
     decimate_crop: str = "DECIMATE"
     #: Pillow resampling filter of the Smoothing Type (CUBIC only); "" = Pillow's BICUBIC.
     smoothing_kernel: str = ""
+    #: Patient/study attributes the modality put into the image item beside the pixels (model.pixels
+    #: IDENTIFYING_KEYWORDS): the archive output files the film under them.
+    source_attributes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

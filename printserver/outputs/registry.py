@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, str] = {
     "pdf": "printserver.outputs.pdf",
     "cups": "printserver.outputs.cups",
+    "pacs": "printserver.outputs.pacs",
+    "relay": "printserver.outputs.relay",
 }
 #: The printer key that turns on an output configured by flat keys (the two outputs older than the plug-ins,
 #: whose keys `pdf_dir`, `cups_queue`, ... stay); a new output is configured by its own table instead.

@@ -1,0 +1,211 @@
+"""Output `pacs`: every film archived as a DICOM Secondary Capture (and, if asked, the job's PDF as an
+Encapsulated PDF) in a PACS, with C-STORE.
+
+Configured per printer by an array of tables (or `printserver serve --archive AE@HOST:PORT`):
+
+    [[printer.pacs]]
+    called_ae = "ORTHANC"          # the archive's AE title
+    host = "127.0.0.1"
+    port = 4242
+    calling_ae = ""                # ours; empty: the printer's AE title
+    store = ["film"]               # "film" (Secondary Capture per film), "pdf" (Encapsulated PDF per job)
+    timeout = 30.0                 # seconds per association / exchange
+    identity = [ { attribute = "PatientID", source = "label", pattern = "MRN:(\\d+)" } ]
+
+The render workers make the film rasters (and the true-size PDF); a delivery step builds one object from
+them (archive/objects.py, identity from archive/identity.py) and stores it, so at most one object is
+in flight when the server is killed. The memo keeps which objects are stored ("film3", "pdf"), the Patient
+ID used and where each identity value came from; the UIDs are derived from the job, so a redone step
+stores the same instance, which the PACS keeps once. Association refused, network errors and
+out-of-resources statuses are retried with the spool's backoff until `server.delivery_give_up`; a PACS
+that refuses the object (0122, A9xx, Cxxx) fails the output at once, with its status in the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Self
+
+from printserver.errors import ConfigError
+from printserver.outputs.base import (
+    RASTERS,
+    TRUE_SIZE_PDF,
+    DeliveryJob,
+    Done,
+    Failed,
+    Health,
+    Output,
+    Rendition,
+    Retry,
+    Step,
+    Wait,
+)
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+    from printserver.archive.cstore import Destination
+    from printserver.archive.identity import Identity, IdentityRule
+    from printserver.config import PrinterProfile
+
+KINDS = ("film", "pdf")
+KEYS = ("called_ae", "host", "port", "calling_ae", "store", "timeout", "identity")
+_AE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # printable ASCII but backslash
+
+
+def parse_archive(value: str) -> dict[str, Any]:
+    """`AE@HOST:PORT` (the --archive option) -> a pacs table; ValueError says what is wrong."""
+    m = re.fullmatch(r"([^@]{1,16})@([^:@]+):(\d{1,5})", value.strip())
+    if not m:
+        raise ValueError(f"--archive {value!r}: expected AE@HOST:PORT, e.g. ORTHANC@127.0.0.1:4242")
+    return {"called_ae": m.group(1), "host": m.group(2), "port": int(m.group(3))}
+
+
+def _rules(value: Any, key: str) -> tuple[tuple[str, str, str], ...]:
+    from printserver.archive.identity import IdentityRule
+
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: must be an array of tables {{ attribute, source, pattern }}")
+    rules = []
+    for n, item in enumerate(value):
+        where = f"{key}[{n}]"
+        if not isinstance(item, dict) or set(item) != {"attribute", "source", "pattern"} or \
+                not all(isinstance(v, str) for v in item.values()):
+            raise ConfigError(f"{where}: must be {{ attribute = \"...\", source = \"...\", pattern = \"...\" }}")
+        problem = IdentityRule(item["attribute"], item["source"], item["pattern"]).check(where)
+        if problem:
+            raise ConfigError(problem)
+        rules.append((item["attribute"], item["source"], item["pattern"]))
+    return tuple(rules)
+
+
+@dataclass(frozen=True)
+class PacsArchive(Output):
+    kind = "pacs"
+
+    called_ae: str = ""
+    host: str = ""
+    port: int = 104
+    calling_ae: str = "PRINTSERVER"
+    store: tuple[str, ...] = ("film",)
+    timeout: float = 30.0
+    #: Identity extraction rules (attribute, source, pattern), archive.identity.IdentityRule
+    identity: tuple[tuple[str, str, str], ...] = ()
+
+    @classmethod
+    def from_profile(cls, profile: PrinterProfile, key: str) -> list[Self]:
+        tables = profile.output_tables.get("pacs", [])
+        if isinstance(tables, dict):
+            tables = [tables]
+        out: list[Self] = []
+        for n, table in enumerate(tables):
+            out.append(cls._one(table, f"{key}.pacs[{n}]", profile.ae_title))
+        names = [o.called_ae for o in out]
+        return [o if names.count(o.called_ae) == 1 else
+                cls(**(o.settings() | {"id": f"pacs:{o.called_ae}@{o.host}:{o.port}"})) for o in out]
+
+    @classmethod
+    def _one(cls, table: Any, key: str, printer_ae: str) -> Self:
+        if not isinstance(table, dict):
+            raise ConfigError(f"{key}: must be a table")
+        for name in table:
+            if name not in KEYS:
+                raise ConfigError(f"{key}.{name}: unknown key (known: {', '.join(KEYS)})")
+        called = table.get("called_ae")
+        if not isinstance(called, str) or not _AE.match(called) or called.strip() != called:
+            raise ConfigError(f"{key}.called_ae: {called!r} is not an AE title (1-16 characters, no backslash)")
+        host = table.get("host")
+        if not isinstance(host, str) or not host:
+            raise ConfigError(f"{key}.host: must be a host name or address")
+        port = table.get("port")
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            raise ConfigError(f"{key}.port: must be 1..65535")
+        calling = table.get("calling_ae", "") or printer_ae
+        if not isinstance(calling, str) or not _AE.match(calling) or calling.strip() != calling:
+            raise ConfigError(f"{key}.calling_ae: {calling!r} is not an AE title")
+        store = table.get("store", ["film"])
+        if not isinstance(store, list) or not store or any(s not in KINDS for s in store) or \
+                len(set(store)) != len(store):
+            raise ConfigError(f"{key}.store: must be a non-empty list of {', '.join(KINDS)}")
+        timeout = table.get("timeout", 30.0)
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 1 <= timeout <= 600:
+            raise ConfigError(f"{key}.timeout: must be 1..600 seconds")
+        rules = _rules(table.get("identity", []), f"{key}.identity")
+        return cls(f"pacs:{called}", key, called, host, port, calling, tuple(store), float(timeout), rules)
+
+    # --- what the workers make, what a step sends ------------------------------------------------------
+
+    def renditions(self) -> tuple[Rendition, ...]:
+        return ((RASTERS,) if "film" in self.store else ()) + ((TRUE_SIZE_PDF,) if "pdf" in self.store else ())
+
+    def describe(self) -> str:
+        what = " and ".join({"film": "films as Secondary Capture", "pdf": "Encapsulated PDF"}[s] for s in self.store)
+        return f"PACS {self.called_ae} at {self.host}:{self.port} ({what}, as {self.calling_ae})"
+
+    @property
+    def destination(self) -> Destination:
+        from printserver.archive.cstore import Destination
+
+        return Destination(self.called_ae, self.host, self.port, self.calling_ae, self.timeout)
+
+    def rules(self) -> list[IdentityRule]:
+        from printserver.archive.identity import IdentityRule
+
+        return [IdentityRule(*rule) for rule in self.identity]
+
+    def planned(self, job: DeliveryJob) -> list[tuple[str, str, int]]:
+        """(label, kind, film index) of every object this job makes here, in sending order; the label
+        ("film3", "pdf") is what the memo keeps (the UIDs are derived from the job again)."""
+        films = [(f"film{f.film_number}", "film", i) for i, f in enumerate(job.job.films)] \
+            if "film" in self.store else []
+        return films + ([("pdf", "pdf", -1)] if "pdf" in self.store else [])
+
+    def build(self, job: DeliveryJob, kind: str, index: int, identity: Identity) -> Dataset:
+        from printserver.archive.objects import encapsulated_pdf, secondary_capture
+
+        if kind == "pdf":
+            return encapsulated_pdf(job.job, job.rendition(TRUE_SIZE_PDF).read_bytes(), identity)
+        import numpy as np
+
+        with np.load(job.rendition(RASTERS)) as rasters:
+            raster = rasters[f"film{index}"]
+        return secondary_capture(job.job, job.job.films[index], raster, identity)
+
+    def deliver(self, job: DeliveryJob) -> Step:
+        """Store the next object not yet stored; Done when all are (the memo lists what is stored)."""
+        from printserver.archive.cstore import StoreRefused, StoreUnavailable, store
+        from printserver.archive.identity import job_identity
+
+        stored = list(job.memo.get("stored", []))
+        identity = job_identity(job.job, self.rules())
+        memo: dict[str, Any] = {"stored": stored, "patient_id": identity.get("PatientID"),
+                                "identity": dict(identity.sources)}
+        pending = [p for p in self.planned(job) if p[0] not in stored]
+        if not pending:
+            return Done(detail=f"{len(stored)} object(s) stored in {self.called_ae}", memo=memo)
+        label, kind, index = pending[0]
+        try:
+            ds = self.build(job, kind, index, identity)
+            store(self.destination, [ds])
+        except StoreUnavailable as exc:
+            return Retry(reason=str(exc), info="QUEUED", memo=memo)
+        except StoreRefused as exc:
+            return Failed(reason=str(exc), info="CHECK PRINTER", memo=memo)
+        memo["stored"] = [*stored, label]
+        memo["study"] = ds.StudyInstanceUID
+        notes = tuple(identity.notes) if not stored else ()
+        if len(pending) == 1:
+            return Done(detail=f"{len(memo['stored'])} object(s) stored in {self.called_ae} "
+                               f"(patient {identity.get('PatientID')})", memo=memo, notes=notes)
+        return Wait(after=0.0, printing=True, detail=f"{kind} stored in {self.called_ae}", memo=memo, notes=notes)
+
+    def health(self) -> Health:
+        from dataclasses import replace
+
+        from printserver.archive.cstore import echo
+
+        problem = echo(replace(self.destination, timeout=min(self.timeout, 3.0)))  # health must be quick
+        if problem:
+            return "WARNING", "CHECK PRINTER", f"archive {problem}"
+        return "NORMAL", "NORMAL", ""

@@ -1,0 +1,282 @@
+"""Output `relay`: every film forwarded to a real DICOM printer (an upstream print SCP), store and forward.
+
+The modality heard Success when the job was spooled (as for every output); delivery then prints each
+composed film on the upstream with printserver's own SCU (printserver/scu/) as `STANDARD\\1,1` on the film's
+size and orientation, with its Min/Max Density, so the upstream
+lays down the densities printserver composed: the film raster's page gray is turned back into optical
+density (render.tone's model) and into 12-bit P-values of that density range (PS3.14), which the upstream
+maps back through the same GSDF. 8-bit or grayscale-only upstreams get what the SCU chooses for them.
+
+    [[printer.relay]]
+    called_ae = "LASER1"
+    host = "10.0.0.7"
+    port = 104
+    calling_ae = ""        # ours; empty: the printer's AE title
+    timeout = 60.0
+
+One film per delivery step (the memo lists the films printed), one job at a time per upstream (a lock
+per upstream). A journal beside the job (`<job>.relay_<AE>.journal.json`, fsynced within the step) marks
+a film "sending" once its image boxes are set and "printed" the moment the upstream answers its Print,
+so a kill -9 after that answer does not print it again; a kill between the Print request and its answer
+cannot be decided (DICOM print has no way to ask) and the film is printed again, with a warning.
+Association refused or lost, a busy printer (C601/C602 queue full, 0213 resources) → retry with backoff;
+any other refusal fails the output with the upstream's status and Error Comment. Health = the upstream's
+Printer Status (N-GET), so our Printer N-GET and N-EVENT-REPORT reflect the real imager; unreachable =
+WARNING / PRINTER OFFLINE.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+import numpy as np
+
+from printserver.errors import ConfigError
+from printserver.outputs.base import RASTERS, DeliveryJob, Done, Failed, Health, Output, Rendition, Retry, Step, Wait
+
+if TYPE_CHECKING:
+    from printserver.config import PrinterProfile
+    from printserver.model.color import ColorImage
+    from printserver.model.job import FilmJob
+    from printserver.model.pixels import GrayscaleImage
+    from printserver.scu.films import FilmOptions
+
+log = logging.getLogger(__name__)
+
+KEYS = ("called_ae", "host", "port", "calling_ae", "timeout", "mode")
+MODES = ("film",)  # "layout" (forward the original film box and image boxes) is not built yet
+_AE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")
+#: Upstream statuses that mean "busy, try later" (PS3.4 H.4: print queue full; PS3.7: resources).
+BUSY = (0xC601, 0xC602, 0x0213, 0xA700)
+SESSION_KEYS = ("NumberOfCopies", "PrintPriority", "MediumType", "FilmDestination", "FilmSessionLabel", "OwnerID")
+#: Film box attributes forwarded (Illumination / Reflected Ambient Light: the upstream's own, not sent,
+#: as some printers refuse them; film_p_values uses ours, so the densities hold for the default light box)
+FILM_BOX_KEYS = ("FilmOrientation", "FilmSizeID", "MinDensity", "MaxDensity")
+
+
+#: Per upstream (host, port, AE): held while a film is being printed there, so one job at a time goes to
+#: it and a health check does not queue behind the print (dcmprscp-like printers serve one association
+#: at a time); the last health seen, reused while busy and for HEALTH_SECONDS.
+_LOCKS: dict[tuple[str, int, str], threading.Lock] = {}
+_LAST_HEALTH: dict[tuple[str, int, str], tuple[float, tuple[str, str, str]]] = {}
+_GUARD = threading.Lock()
+HEALTH_SECONDS = 10.0
+
+
+def _lock(key: tuple[str, int, str]) -> threading.Lock:
+    with _GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
+
+
+SENDING, PRINTED = "sending", "printed"
+
+
+def _read_journal(path: Path) -> dict[str, str]:
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _write_journal(path: Path, marks: dict[str, str]) -> None:
+    """Durably, within the step: the memo is saved only when the step returns, too late for a kill -9
+    between the upstream's Print answer and the return (the film would print twice)."""
+    from printserver.outputs.files import fsync_dir, private_open
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    with private_open(tmp, "w") as fh:
+        json.dump(marks, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def parse_relay(value: str) -> dict[str, Any]:
+    """`AE@HOST:PORT` (the --relay option) -> a relay table; ValueError says what is wrong."""
+    m = re.fullmatch(r"([^@]{1,16})@([^:@]+):(\d{1,5})", value.strip())
+    if not m:
+        raise ValueError(f"--relay {value!r}: expected AE@HOST:PORT, e.g. LASER1@10.0.0.7:104")
+    return {"called_ae": m.group(1), "host": m.group(2), "port": int(m.group(3))}
+
+
+def film_p_values(raster: np.ndarray, film: FilmJob) -> GrayscaleImage:
+    """A grayscale film raster (16-bit page gray) as 12-bit P-values that print the same densities on a
+    printer given the film's Min/Max Density, Illumination and Reflected Ambient Light."""
+    from printserver.model.pixels import GrayscaleImage
+    from printserver.render.gsdf import film_luminance, jnd_index
+    from printserver.render.tone import output_model
+
+    model = output_model(film)
+    fb = film.attributes
+    dmin, dmax = int(fb["MinDensity"]) / 100, int(fb["MaxDensity"]) / 100
+    codes = np.arange(65536, dtype=np.float64)
+    density = np.clip(model.decode(codes), dmin, dmax)  # one lookup table for all 16-bit codes
+    j = jnd_index(film_luminance(density, model.illumination, model.reflected_ambient_light))
+    j_dark = jnd_index(film_luminance(dmax, model.illumination, model.reflected_ambient_light))
+    j_light = jnd_index(film_luminance(dmin, model.illumination, model.reflected_ambient_light))
+    lut = np.clip(np.rint((j - j_dark) * 4095 / (j_light - j_dark)), 0, 4095).astype(np.uint16)
+    page = raster if raster.dtype == np.uint16 else raster.astype(np.uint16) * 257
+    return GrayscaleImage(lut[page], 12, "MONOCHROME2")
+
+
+def film_options(job: DeliveryJob, film: FilmJob) -> FilmOptions:
+    from printserver.scu.films import FilmBoxOptions, FilmOptions, SessionOptions
+
+    session = {k: job.job.session[k] for k in SESSION_KEYS if job.job.session.get(k) not in (None, "")}
+    fb = film.attributes
+    box = {k: fb[k] for k in FILM_BOX_KEYS if fb.get(k) not in (None, "")}
+    return FilmOptions(SessionOptions(**session), FilmBoxOptions("STANDARD\\1,1", **box))
+
+
+@dataclass(frozen=True)
+class DicomRelay(Output):
+    kind = "relay"
+
+    called_ae: str = ""
+    host: str = ""
+    port: int = 104
+    calling_ae: str = "PRINTSERVER"
+    timeout: float = 60.0
+
+    @classmethod
+    def from_profile(cls, profile: PrinterProfile, key: str) -> list[Self]:
+        tables = profile.output_tables.get("relay", [])
+        tables = [tables] if isinstance(tables, dict) else tables
+        out = [cls._one(t, f"{key}.relay[{n}]", profile.ae_title) for n, t in enumerate(tables)]
+        names = [o.called_ae for o in out]
+        return [o if names.count(o.called_ae) == 1 else
+                cls(**(o.settings() | {"id": f"relay:{o.called_ae}@{o.host}:{o.port}"})) for o in out]
+
+    @classmethod
+    def _one(cls, table: Any, key: str, printer_ae: str) -> Self:
+        if not isinstance(table, dict):
+            raise ConfigError(f"{key}: must be a table")
+        for name in table:
+            if name not in KEYS:
+                raise ConfigError(f"{key}.{name}: unknown key (known: {', '.join(KEYS)})")
+        called, host, port = table.get("called_ae"), table.get("host"), table.get("port")
+        if not isinstance(called, str) or not _AE.match(called) or called.strip() != called:
+            raise ConfigError(f"{key}.called_ae: {called!r} is not an AE title (1-16 characters, no backslash)")
+        if not isinstance(host, str) or not host:
+            raise ConfigError(f"{key}.host: must be a host name or address")
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            raise ConfigError(f"{key}.port: must be 1..65535")
+        calling = table.get("calling_ae", "") or printer_ae
+        if not isinstance(calling, str) or not _AE.match(calling) or calling.strip() != calling:
+            raise ConfigError(f"{key}.calling_ae: {calling!r} is not an AE title")
+        timeout = table.get("timeout", 60.0)
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 1 <= timeout <= 600:
+            raise ConfigError(f"{key}.timeout: must be 1..600 seconds")
+        if table.get("mode", "film") not in MODES:
+            raise ConfigError(f"{key}.mode: must be one of {', '.join(MODES)} (forwarding the original layout "
+                              f"is not built yet)")
+        return cls(f"relay:{called}", key, called, host, port, calling, float(timeout))
+
+    def renditions(self) -> tuple[Rendition, ...]:
+        return (RASTERS,)
+
+    def describe(self) -> str:
+        return f"DICOM printer {self.called_ae} at {self.host}:{self.port} (each film as STANDARD\\1,1, " \
+               f"as {self.calling_ae})"
+
+    def _image(self, job: DeliveryJob, index: int) -> GrayscaleImage | ColorImage:
+        from printserver.model.color import ColorImage
+
+        with np.load(job.rendition(RASTERS)) as rasters:
+            raster = rasters[f"film{index}"]
+        film = job.job.films[index]
+        return ColorImage(raster) if raster.ndim == 3 else film_p_values(raster, film)
+
+    def deliver(self, job: DeliveryJob) -> Step:
+        """Print the next film not yet printed upstream; Done when all are."""
+        from printserver.scu.client import PrintClient
+        from printserver.scu.transport import PrintClientError
+        from printserver.status import describe
+
+        journal = self._journal(job)
+        marks = _read_journal(journal)
+        printed = list(dict.fromkeys([*job.memo.get("printed", []), *(k for k, v in marks.items() if v == PRINTED)]))
+        unsure = [k for k, v in marks.items() if v == SENDING and k not in printed]
+        pending = [(i, f) for i, f in enumerate(job.job.films) if f"film{f.film_number}" not in printed]
+        if not pending:
+            return Done(detail=f"{len(printed)} film(s) printed on {self.called_ae}", memo={"printed": printed})
+        index, film = pending[0]
+        label = f"film{film.film_number}"
+        if label in unsure:  # the server stopped between this film's Print and its answer: it may have printed
+            log.warning("%s: %s may have been printed on %s already (printserver stopped during its Print); "
+                        "printing it again", job.name, label, self.called_ae)
+
+        def progress(images_sent: int, films_printed: int) -> None:  # journal around the N-ACTION, at once
+            _write_journal(journal, marks | {label: PRINTED if films_printed else SENDING})
+
+        try:
+            with _lock(self._upstream), PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae,
+                                                           timeout=self.timeout) as client:
+                result = client.print_images([self._image(job, index)], film_options(job, film), progress=progress)
+                _LAST_HEALTH[self._upstream] = (time.monotonic(), _printer_health(result.printer, self.called_ae))
+        except (PrintClientError, OSError) as exc:
+            return Retry(reason=f"{self.called_ae} at {self.host}:{self.port}: {exc}", info="PRINTER OFFLINE",
+                         memo={"printed": printed})
+        notes = tuple(result.notes) + tuple(w for f in result.films for w in f.warnings)
+        outcome = result.films[0] if result.films else None
+        if outcome is None or not outcome.accepted:
+            _write_journal(journal, {k: v for k, v in marks.items() if k != label})  # answered: not printed
+            status = outcome.status if outcome else 0x0110
+            why = f"{self.called_ae} refused {label}: {describe(status)} (0x{status:04X})" + \
+                (f": {outcome.error_comment}" if outcome and outcome.error_comment else "")
+            if status in BUSY:
+                return Retry(reason=why, info="PRINT BUFF FULL" if status in (0xC601, 0xC602) else "PRINTER BUSY",
+                             memo={"printed": printed}, notes=notes)
+            return Failed(reason=why, info="CHECK PRINTER", memo={"printed": printed}, notes=notes)
+        printed.append(label)
+        memo = {"printed": printed, "upstream": result.printer.get("PrinterName", "")}
+        if len(pending) == 1:
+            return Done(detail=f"{len(printed)} film(s) printed on {self.called_ae}", memo=memo, notes=notes)
+        return Wait(after=0.0, printing=True, detail=f"{label} printed on {self.called_ae}", memo=memo, notes=notes)
+
+    def _journal(self, job: DeliveryJob) -> Path:
+        """`<job>.<output id>.journal.json` beside the job (a side file: it moves and goes with the job)."""
+        return job.paths.job.with_name(f"{job.paths.stem}.{re.sub(r'[^A-Za-z0-9_-]', '_', self.id)}.journal.json")
+
+    @property
+    def _upstream(self) -> tuple[str, int, str]:
+        return self.host, self.port, self.called_ae
+
+    def health(self) -> Health:
+        """The upstream's own Printer Status (one N-GET, at most every HEALTH_SECONDS, never while a film is
+        being printed there), or WARNING / PRINTER OFFLINE when it cannot be reached: films are still accepted
+        and wait in the spool, so a modality must not read it as FAILURE (many then refuse to print)."""
+        from printserver.scu.client import PrintClient
+        from printserver.scu.transport import PrintClientError
+
+        seen = _LAST_HEALTH.get(self._upstream)
+        lock = _lock(self._upstream)
+        if seen is not None and (time.monotonic() - seen[0] < HEALTH_SECONDS or lock.locked()):
+            return seen[1]
+        if not lock.acquire(blocking=False):
+            return "NORMAL", "NORMAL", ""  # printing there right now, nothing known yet: it answers
+        try:
+            with PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae,
+                                     timeout=min(self.timeout, 5.0)) as client:
+                health = _printer_health(client.printer_status(), self.called_ae)
+        except (PrintClientError, OSError) as exc:
+            health = ("WARNING", "PRINTER OFFLINE", f"upstream printer {exc}")
+        finally:
+            lock.release()
+        _LAST_HEALTH[self._upstream] = (time.monotonic(), health)
+        return health
+
+
+def _printer_health(printer: dict[str, str], called_ae: str) -> Health:
+    status = printer.get("PrinterStatus", "NORMAL") or "NORMAL"
+    info = printer.get("PrinterStatusInfo", "NORMAL") or "NORMAL"
+    return status, info, "" if status == "NORMAL" else f"upstream printer {called_ae} reports {info}"
