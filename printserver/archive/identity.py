@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from printserver.model.job import PrintJob
 from printserver.model.pixels import IDENTIFYING_KEYWORDS
+from printserver.model.spooled_job import PrintJob
 from printserver.uids import is_valid_uid
 
 #: Attributes a modality may put into an image box item that identify the film's patient and study.

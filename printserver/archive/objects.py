@@ -26,7 +26,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 from printserver import __version__
 from printserver.archive.identity import Identity
-from printserver.model.job import FilmJob, PrintJob
+from printserver.model.spooled_job import FilmJob, PrintJob
 from printserver.uids import ENCAPSULATED_PDF_STORAGE, SECONDARY_CAPTURE_IMAGE_STORAGE, UID_PREFIX
 
 #: Fixed namespace of printserver's name-based UIDs: changing it would duplicate every archived film.

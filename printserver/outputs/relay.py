@@ -45,8 +45,8 @@ from printserver.outputs.base import RASTERS, DeliveryJob, Done, Failed, Health,
 if TYPE_CHECKING:
     from printserver.config import PrinterProfile
     from printserver.model.color import ColorImage
-    from printserver.model.job import FilmJob
     from printserver.model.pixels import GrayscaleImage
+    from printserver.model.spooled_job import FilmJob
     from printserver.scu.films import FilmOptions
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from printserver.archive.objects import (
     secondary_capture,
 )
 from printserver.model.color import ColorImage
-from printserver.model.job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.model.pixels import GrayscaleImage
+from printserver.model.spooled_job import AnnotationBoxJob, FilmJob, ImageBoxJob, PrintJob
 from printserver.render.compose import compose_film
 from printserver.render.pdf import FilmPage, write_pdf
 from printserver.render.tone import output_model

@@ -13,8 +13,8 @@ from pydicom import dcmread
 
 from printserver.config import PrinterProfile
 from printserver.errors import ConfigError
-from printserver.model.job import FilmJob, ImageBoxJob, PrintJob
 from printserver.model.pixels import GrayscaleImage
+from printserver.model.spooled_job import FilmJob, ImageBoxJob, PrintJob
 from printserver.outputs.base import RASTERS, DeliveryJob, Done, Failed, Retry, Wait
 from printserver.outputs.relay import DicomRelay, film_p_values, parse_relay
 from printserver.render.compose import compose_film
