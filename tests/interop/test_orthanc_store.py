@@ -56,9 +56,12 @@ def test_film_and_pdf_land_in_orthanc_valid_and_once(orthanc: Orthanc, tmp_path:
 def test_wrong_called_ae_and_a_stopped_archive_are_worth_a_retry(orthanc: Orthanc, tmp_path: Path) -> None:
     files = film_files(tmp_path)
     wrong = Destination("NOTORTHANC", LOCALHOST, orthanc.dicom_port, timeout=30)  # a loaded CI machine is slow
-    with pytest.raises(StoreUnavailable, match="rejected the association"):
+    # Orthanc answers A-ASSOCIATE-RJ and closes the connection at once; pynetdicom 3.0 sometimes sees the close
+    # before the RJ (an abort). Either way the archive is unavailable, a retry, and health names it.
+    with pytest.raises(StoreUnavailable, match=r"rejected the association|association aborted"):
         store(wrong, files)
-    assert "rejected" in (echo(wrong) or "")
+    reason = echo(wrong) or ""
+    assert "NOTORTHANC" in reason and ("rejected" in reason or "aborted" in reason), reason
     orthanc.stop()
     down = Destination(orthanc.aet, LOCALHOST, orthanc.dicom_port, timeout=5)
     with pytest.raises(StoreUnavailable, match="cannot be reached"):

@@ -139,7 +139,9 @@ def test_an_archive_down_is_a_retry_and_unhealthy(orthanc: Orthanc, tmp_path: Pa
     wrong = pacs(port=orthanc.dicom_port, called_ae="NOTTHERE", timeout=5)
     orthanc.start()
     step = wrong.deliver(spooled(tmp_path / "b", films=1))
-    assert isinstance(step, Retry) and "rejected the association" in step.reason
+    # Orthanc sends A-ASSOCIATE-RJ and closes at once; pynetdicom 3.0 may see the close first (an abort)
+    assert isinstance(step, Retry) and ("rejected the association" in step.reason
+                                        or "association aborted" in step.reason), step.reason
 
 
 @pytest.mark.parametrize(("accepted", "why"), [
