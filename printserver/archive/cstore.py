@@ -9,6 +9,7 @@ wrong: A9xx, Cxxx, 0122, 0124) will not change by waiting. Warnings B000/B006/B0
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +67,11 @@ def _ae(dest: Destination) -> AE:
     return ae
 
 
-def _associate(ae: AE, dest: Destination):  # type: ignore[no-untyped-def]
-    assoc = ae.associate(dest.host, dest.port, ae_title=dest.called_ae)
+def _associate(ae: AE, dest: Destination, tls: ssl.SSLContext | None):  # type: ignore[no-untyped-def]
+    from printserver.net.tls import handshake_problem
+
+    assoc = ae.associate(dest.host, dest.port, ae_title=dest.called_ae,
+                         tls_args=(tls, dest.host) if tls is not None else None)
     if assoc.is_established:
         return assoc
     if assoc.is_rejected:
@@ -78,15 +82,18 @@ def _associate(ae: AE, dest: Destination):  # type: ignore[no-untyped-def]
     if assoc.is_aborted and assoc.rejected_contexts and not assoc.accepted_contexts:
         names = ", ".join(sorted({cx.abstract_syntax.name for cx in assoc.rejected_contexts}))
         raise StoreRefused(f"{dest} does not accept {names} (every presentation context rejected)")
+    if handshake_problem(tls):
+        raise StoreUnavailable(f"{dest}: TLS: {handshake_problem(tls)}")
     raise StoreUnavailable(f"{dest} cannot be reached (association {'aborted' if assoc.is_aborted else 'failed'})")
 
 
-def echo(dest: Destination) -> str | None:
-    """None when the archive answers C-ECHO, else why not (for printer health)."""
+def echo(dest: Destination, tls: ssl.SSLContext | None = None) -> str | None:
+    """None when the archive answers C-ECHO, else why not (for printer health). `tls`: a fresh client
+    context (net/tls.py) to speak DICOM TLS."""
     ae = _ae(dest)
     ae.add_requested_context(Verification)
     try:
-        assoc = _associate(ae, dest)
+        assoc = _associate(ae, dest, tls)
     except (StoreUnavailable, StoreRefused) as exc:
         return str(exc)
     try:
@@ -99,18 +106,18 @@ def echo(dest: Destination) -> str | None:
         ae.shutdown()
 
 
-def store(dest: Destination, objects: Iterable[Dataset | Path],
-          *, stored: Callable[[Dataset | Path], None] = lambda p: None) -> None:
+def store(dest: Destination, objects: Iterable[Dataset | Path], *, stored: Callable[[Dataset | Path], None] =
+          lambda p: None, tls: ssl.SSLContext | None = None) -> None:
     """C-STORE each object (a Dataset with file meta, or a DICOM file) on one association; `stored(obj)` after
-    each success (the caller records it, so a retry after a crash sends only the rest). Raises
-    StoreUnavailable or StoreRefused."""
+    each success (the caller records it, so a retry after a crash sends only the rest); `tls` as for echo.
+    Raises StoreUnavailable or StoreRefused."""
     paths = list(objects)
     if not paths:
         return
     ae = _ae(dest)
     for sop_class in STORED_SOP_CLASSES:
         ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
-    assoc = _associate(ae, dest)
+    assoc = _associate(ae, dest, tls)
     try:
         for path in paths:
             ds = path if isinstance(path, Dataset) else dcmread(path)

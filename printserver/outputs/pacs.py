@@ -10,6 +10,7 @@ Configured per printer by an array of tables (or `printserver serve --archive AE
     calling_ae = ""                # ours; empty: the printer's AE title
     store = ["film"]               # "film" (Secondary Capture per film), "pdf" (Encapsulated PDF per job)
     timeout = 30.0                 # seconds per association / exchange
+    tls = true                     # DICOM TLS; tls_ca, tls_cert, tls_key, tls_verify_hostname: outputs/dicom_peer.py
     identity = [ { attribute = "PatientID", source = "label", pattern = "MRN:(\\d+)" } ]
 
 The render workers make the film rasters (and the true-size PDF); a delivery step builds one object from
@@ -23,9 +24,8 @@ that refuses the object (0122, A9xx, Cxxx) fails the output at once, with its st
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from printserver.errors import ConfigError
 from printserver.outputs.base import (
@@ -35,31 +35,25 @@ from printserver.outputs.base import (
     Done,
     Failed,
     Health,
-    Output,
     Rendition,
     Retry,
     Step,
     Wait,
 )
+from printserver.outputs.dicom_peer import DicomPeer, parse_peer
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
     from printserver.archive.cstore import Destination
     from printserver.archive.identity import Identity, IdentityRule
-    from printserver.config import PrinterProfile
 
 KINDS = ("film", "pdf")
-KEYS = ("called_ae", "host", "port", "calling_ae", "store", "timeout", "identity")
-_AE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # printable ASCII but backslash
 
 
 def parse_archive(value: str) -> dict[str, Any]:
     """`AE@HOST:PORT` (the --archive option) -> a pacs table; ValueError says what is wrong."""
-    m = re.fullmatch(r"([^@]{1,16})@([^:@]+):(\d{1,5})", value.strip())
-    if not m:
-        raise ValueError(f"--archive {value!r}: expected AE@HOST:PORT, e.g. ORTHANC@127.0.0.1:4242")
-    return {"called_ae": m.group(1), "host": m.group(2), "port": int(m.group(3))}
+    return parse_peer(value, "--archive", "ORTHANC@127.0.0.1:4242")
 
 
 def _rules(value: Any, key: str) -> tuple[tuple[str, str, str], ...]:
@@ -81,58 +75,22 @@ def _rules(value: Any, key: str) -> tuple[tuple[str, str, str], ...]:
 
 
 @dataclass(frozen=True)
-class PacsArchive(Output):
+class PacsArchive(DicomPeer):
     kind = "pacs"
+    own_keys = ("store", "identity")
 
-    called_ae: str = ""
-    host: str = ""
-    port: int = 104
-    calling_ae: str = "PRINTSERVER"
-    store: tuple[str, ...] = ("film",)
     timeout: float = 30.0
+    store: tuple[str, ...] = ("film",)
     #: Identity extraction rules (attribute, source, pattern), archive.identity.IdentityRule
     identity: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
-    def from_profile(cls, profile: PrinterProfile, key: str) -> list[Self]:
-        tables = profile.output_tables.get("pacs", [])
-        if isinstance(tables, dict):
-            tables = [tables]
-        out: list[Self] = []
-        for n, table in enumerate(tables):
-            out.append(cls._one(table, f"{key}.pacs[{n}]", profile.ae_title))
-        names = [o.called_ae for o in out]
-        return [o if names.count(o.called_ae) == 1 else
-                cls(**(o.settings() | {"id": f"pacs:{o.called_ae}@{o.host}:{o.port}"})) for o in out]
-
-    @classmethod
-    def _one(cls, table: Any, key: str, printer_ae: str) -> Self:
-        if not isinstance(table, dict):
-            raise ConfigError(f"{key}: must be a table")
-        for name in table:
-            if name not in KEYS:
-                raise ConfigError(f"{key}.{name}: unknown key (known: {', '.join(KEYS)})")
-        called = table.get("called_ae")
-        if not isinstance(called, str) or not _AE.match(called) or called.strip() != called:
-            raise ConfigError(f"{key}.called_ae: {called!r} is not an AE title (1-16 characters, no backslash)")
-        host = table.get("host")
-        if not isinstance(host, str) or not host:
-            raise ConfigError(f"{key}.host: must be a host name or address")
-        port = table.get("port")
-        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-            raise ConfigError(f"{key}.port: must be 1..65535")
-        calling = table.get("calling_ae", "") or printer_ae
-        if not isinstance(calling, str) or not _AE.match(calling) or calling.strip() != calling:
-            raise ConfigError(f"{key}.calling_ae: {calling!r} is not an AE title")
+    def own_values(cls, table: dict[str, Any], key: str) -> dict[str, Any]:
         store = table.get("store", ["film"])
         if not isinstance(store, list) or not store or any(s not in KINDS for s in store) or \
                 len(set(store)) != len(store):
             raise ConfigError(f"{key}.store: must be a non-empty list of {', '.join(KINDS)}")
-        timeout = table.get("timeout", 30.0)
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 1 <= timeout <= 600:
-            raise ConfigError(f"{key}.timeout: must be 1..600 seconds")
-        rules = _rules(table.get("identity", []), f"{key}.identity")
-        return cls(f"pacs:{called}", key, called, host, port, calling, tuple(store), float(timeout), rules)
+        return {"store": tuple(store), "identity": _rules(table.get("identity", []), f"{key}.identity")}
 
     # --- what the workers make, what a step sends ------------------------------------------------------
 
@@ -141,7 +99,7 @@ class PacsArchive(Output):
 
     def describe(self) -> str:
         what = " and ".join({"film": "films as Secondary Capture", "pdf": "Encapsulated PDF"}[s] for s in self.store)
-        return f"PACS {self.called_ae} at {self.host}:{self.port} ({what}, as {self.calling_ae})"
+        return f"PACS {self.called_ae} at {self.host}:{self.port} ({what}, as {self.calling_ae}{self.transport})"
 
     @property
     def destination(self) -> Destination:
@@ -187,8 +145,8 @@ class PacsArchive(Output):
         label, kind, index = pending[0]
         try:
             ds = self.build(job, kind, index, identity)
-            store(self.destination, [ds])
-        except StoreUnavailable as exc:
+            store(self.destination, [ds], tls=self.tls_context())
+        except (StoreUnavailable, ConfigError) as exc:  # ConfigError: a TLS file gone since start-up
             return Retry(reason=str(exc), info="QUEUED", memo=memo)
         except StoreRefused as exc:
             return Failed(reason=str(exc), info="CHECK PRINTER", memo=memo)
@@ -205,7 +163,11 @@ class PacsArchive(Output):
 
         from printserver.archive.cstore import echo
 
-        problem = echo(replace(self.destination, timeout=min(self.timeout, 3.0)))  # health must be quick
+        # health must be quick; over TLS too, so an untrusted certificate shows here
+        try:
+            problem = echo(replace(self.destination, timeout=min(self.timeout, 3.0)), tls=self.tls_context())
+        except ConfigError as exc:
+            problem = str(exc)
         if problem:
             return "WARNING", "CHECK PRINTER", f"archive {problem}"
         return "NORMAL", "NORMAL", ""
