@@ -94,6 +94,9 @@ class _ClientSocket(ssl.SSLSocket):
 
 def _describe(exc: OSError) -> str:
     """One line a user can act on, naming the certificate problem where there is one."""
+    if isinstance(exc, ssl.SSLCertVerificationError) and "mismatch" in str(exc.verify_message):
+        return f"the peer's certificate does not name this host ({exc.verify_message} check host, " \
+               f"tls_verify_hostname)"
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"the peer's certificate is not trusted ({exc.verify_message}; check tls_ca)"
     if isinstance(exc, TimeoutError | ssl.SSLEOFError | ConnectionResetError | BrokenPipeError):
