@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
@@ -31,6 +31,8 @@ PERMANENT = (0x0122, 0x0124, 0x0117)
 TRANSFER_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 #: What the Storage SCU proposes (the conformance statement lists them).
 STORED_SOP_CLASSES = (SECONDARY_CAPTURE_IMAGE_STORAGE, ENCAPSULATED_PDF_STORAGE)
+#: The classes whose pixels may travel compressed (archive/syntaxes.py).
+IMAGE_SOP_CLASSES = (SECONDARY_CAPTURE_IMAGE_STORAGE,)
 
 
 @dataclass(frozen=True)
@@ -107,20 +109,33 @@ def echo(dest: Destination, tls: ssl.SSLContext | None = None) -> str | None:
 
 
 def store(dest: Destination, objects: Iterable[Dataset | Path], *, stored: Callable[[Dataset | Path], None] =
-          lambda p: None, tls: ssl.SSLContext | None = None) -> None:
+          lambda p: None, tls: ssl.SSLContext | None = None, syntaxes: Sequence[str] = ()) -> list[UID]:
     """C-STORE each object (a Dataset with file meta, or a DICOM file) on one association; `stored(obj)` after
-    each success (the caller records it, so a retry after a crash sends only the rest); `tls` as for echo.
+    each success (the caller records it, so a retry after a crash sends only the rest); `tls` as for echo;
+    `syntaxes`: the transfer syntaxes (archive/syntaxes.py names) an uncompressed image Dataset may be
+    compressed to, in our order of preference. Returns the transfer syntax each object went in.
     Raises StoreUnavailable or StoreRefused."""
+    from printserver.archive.syntaxes import choose, encode, proposed
+
     paths = list(objects)
     if not paths:
-        return
+        return []
     ae = _ae(dest)
     for sop_class in STORED_SOP_CLASSES:
-        ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
+        for offer in proposed(syntaxes) if sop_class in IMAGE_SOP_CLASSES else [TRANSFER_SYNTAXES]:
+            ae.add_requested_context(sop_class, offer)
     assoc = _associate(ae, dest, tls)
+    sent: list[UID] = []
     try:
         for path in paths:
             ds = path if isinstance(path, Dataset) else dcmread(path)
+            syntax = ds.file_meta.TransferSyntaxUID
+            if isinstance(path, Dataset) and "PixelData" in ds and syntax in TRANSFER_SYNTAXES and syntaxes:
+                accepted = [cx.transfer_syntax[0] for cx in assoc.accepted_contexts
+                            if cx.abstract_syntax == ds.SOPClassUID]
+                syntax = choose(syntaxes, accepted)
+                if syntax not in TRANSFER_SYNTAXES:  # JPEG-LS, RLE, Deflate; else pynetdicom sends it as it is
+                    ds = encode(ds, syntax)
             try:
                 status = assoc.send_c_store(ds)
             except ValueError as exc:  # no accepted presentation context for this SOP class
@@ -133,6 +148,7 @@ def store(dest: Destination, objects: Iterable[Dataset | Path], *, stored: Calla
                 if code != SUCCESS:
                     log.warning("%s stored %s with warning 0x%04X%s", dest, ds.SOPInstanceUID, code, comment)
                 stored(path)
+                sent.append(syntax)
                 continue
             message = f"{dest} answered C-STORE of {ds.SOPClassUID.name} with 0x{code:04X}{comment}"
             raise (StoreRefused if _permanent(code) else StoreUnavailable)(message)
@@ -140,3 +156,4 @@ def store(dest: Destination, objects: Iterable[Dataset | Path], *, stored: Calla
         if assoc.is_established:
             assoc.release()
         ae.shutdown()
+    return sent

@@ -9,6 +9,8 @@ Configured per printer by an array of tables (or `printserver serve --archive AE
     port = 4242
     calling_ae = ""                # ours; empty: the printer's AE title
     store = ["film"]               # "film" (Secondary Capture per film), "pdf" (Encapsulated PDF per job)
+    transfer_syntax = ["jpeg-ls", "rle", "explicit"]   # films: lossless, the first the PACS accepts
+                                                       # ("deflate" too; archive/syntaxes.py says why this order)
     timeout = 30.0                 # seconds per association / exchange
     tls = true                     # DICOM TLS; tls_ca, tls_cert, tls_key, tls_verify_hostname: outputs/dicom_peer.py
     identity = [ { attribute = "PatientID", source = "label", pattern = "MRN:(\\d+)" } ]
@@ -77,20 +79,45 @@ def _rules(value: Any, key: str) -> tuple[tuple[str, str, str], ...]:
 @dataclass(frozen=True)
 class PacsArchive(DicomPeer):
     kind = "pacs"
-    own_keys = ("store", "identity")
+    own_keys = ("store", "identity", "transfer_syntax")
 
     timeout: float = 30.0
     store: tuple[str, ...] = ("film",)
     #: Identity extraction rules (attribute, source, pattern), archive.identity.IdentityRule
     identity: tuple[tuple[str, str, str], ...] = ()
+    #: Transfer syntaxes proposed for the films, in preference order (archive/syntaxes.py); uncompressed last
+    transfer_syntax: tuple[str, ...] = ("jpeg-ls", "rle", "explicit")
 
     @classmethod
     def own_values(cls, table: dict[str, Any], key: str) -> dict[str, Any]:
+        from printserver.archive.syntaxes import DEFAULT, SYNTAXES
+
         store = table.get("store", ["film"])
         if not isinstance(store, list) or not store or any(s not in KINDS for s in store) or \
                 len(set(store)) != len(store):
             raise ConfigError(f"{key}.store: must be a non-empty list of {', '.join(KINDS)}")
-        return {"store": tuple(store), "identity": _rules(table.get("identity", []), f"{key}.identity")}
+        syntaxes = table.get("transfer_syntax", list(DEFAULT))
+        syntaxes = [syntaxes] if isinstance(syntaxes, str) else syntaxes
+        if not isinstance(syntaxes, list) or not syntaxes or any(s not in SYNTAXES for s in syntaxes) or \
+                len(set(syntaxes)) != len(syntaxes):
+            raise ConfigError(f"{key}.transfer_syntax: must be one or a list of {', '.join(SYNTAXES)} "
+                              f"(in order of preference), got {table.get('transfer_syntax')!r}")
+        return {"store": tuple(store), "identity": _rules(table.get("identity", []), f"{key}.identity"),
+                "transfer_syntax": tuple(syntaxes)}
+
+    def check(self) -> str | None:
+        """TLS files (DicomPeer.check), and an encoder for every compressed transfer syntax asked for."""
+        from printserver.archive.syntaxes import missing_encoder
+
+        problem = super().check()
+        if problem or "film" not in self.store:
+            return problem
+        for name in self.transfer_syntax:
+            needs = missing_encoder(name)
+            if needs:
+                return f"{self.key}.transfer_syntax: {name!r} needs {needs} (pip install them, or leave " \
+                       f"{name!r} out of the list)"
+        return None
 
     # --- what the workers make, what a step sends ------------------------------------------------------
 
@@ -138,25 +165,28 @@ class PacsArchive(DicomPeer):
         stored = list(job.memo.get("stored", []))
         identity = job_identity(job.job, self.rules())
         memo: dict[str, Any] = {"stored": stored, "patient_id": identity.get("PatientID"),
-                                "identity": dict(identity.sources)}
+                                "identity": dict(identity.sources),
+                                "transfer_syntax": dict(job.memo.get("transfer_syntax", {}))}
         pending = [p for p in self.planned(job) if p[0] not in stored]
         if not pending:
             return Done(detail=f"{len(stored)} object(s) stored in {self.called_ae}", memo=memo)
         label, kind, index = pending[0]
         try:
             ds = self.build(job, kind, index, identity)
-            store(self.destination, [ds], tls=self.tls_context())
+            (syntax,) = store(self.destination, [ds], tls=self.tls_context(), syntaxes=self.transfer_syntax)
         except (StoreUnavailable, ConfigError) as exc:  # ConfigError: a TLS file gone since start-up
             return Retry(reason=str(exc), info="QUEUED", memo=memo)
         except StoreRefused as exc:
             return Failed(reason=str(exc), info="CHECK PRINTER", memo=memo)
         memo["stored"] = [*stored, label]
         memo["study"] = ds.StudyInstanceUID
+        memo["transfer_syntax"] = {**job.memo.get("transfer_syntax", {}), label: syntax.name}
         notes = tuple(identity.notes) if not stored else ()
         if len(pending) == 1:
             return Done(detail=f"{len(memo['stored'])} object(s) stored in {self.called_ae} "
                                f"(patient {identity.get('PatientID')})", memo=memo, notes=notes)
-        return Wait(after=0.0, printing=True, detail=f"{kind} stored in {self.called_ae}", memo=memo, notes=notes)
+        return Wait(after=0.0, printing=True, detail=f"{kind} stored in {self.called_ae} ({syntax.name})", memo=memo,
+                    notes=notes)
 
     def health(self) -> Health:
         from dataclasses import replace
