@@ -135,7 +135,12 @@ def store(dest: Destination, objects: Iterable[Dataset | Path], *, stored: Calla
                             if cx.abstract_syntax == ds.SOPClassUID]
                 syntax = choose(syntaxes, accepted)
                 if syntax not in TRANSFER_SYNTAXES:  # JPEG-LS, RLE, Deflate; else pynetdicom sends it as it is
-                    ds = encode(ds, syntax)
+                    try:
+                        ds = encode(ds, syntax)
+                    except Exception as exc:  # an encoder's bug must not hold the film back: send it uncompressed
+                        log.warning("%s: cannot encode %s in %s (%s), sending it uncompressed", dest,
+                                    ds.SOPInstanceUID, syntax.name, exc)
+                        syntax = ds.file_meta.TransferSyntaxUID
             try:
                 status = assoc.send_c_store(ds)
             except ValueError as exc:  # no accepted presentation context for this SOP class

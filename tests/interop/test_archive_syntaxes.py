@@ -141,3 +141,22 @@ def test_storescp_gets_the_first_syntax_it_accepts_in_our_order(tmp_path: Path, 
     assert ds.file_meta.TransferSyntaxUID == syntax
     assert np.array_equal(ds.pixel_array, stored_pixels(raster))
     assert dciodvfy(path)[0] == []
+
+
+def test_an_encoder_failure_sends_the_film_uncompressed_instead_of_holding_it(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A codec's bug (simulated: the one fault no real input here provokes) must not keep a film from the PACS."""
+    if not storescp_available():
+        pytest.skip("DCMTK storescp not installed")
+    import printserver.archive.syntaxes as syntaxes
+
+    def broken(ds: Any, syntax: Any) -> Any:
+        raise RuntimeError("codec exploded")
+
+    monkeypatch.setattr(syntaxes, "encode", broken)
+    job, raster = spooled(tmp_path)
+    with StoreSCP(tmp_path / "scp", args=("+xa",)) as scp:
+        step = pacs(scp.port, scp.aet).deliver(job)
+        (path,) = scp.files()
+    assert isinstance(step, Done) and step.memo["transfer_syntax"] == {"film3": ExplicitVRLittleEndian.name}, step
+    assert np.array_equal(dcmread(path).pixel_array, stored_pixels(raster))
