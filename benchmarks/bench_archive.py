@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from films import film, phantoms, real_ct  # noqa: E402
-
 from printserver.archive.cstore import Destination, store  # noqa: E402
 from printserver.archive.objects import secondary_capture  # noqa: E402
 from printserver.archive.syntaxes import SYNTAXES, encode  # noqa: E402
