@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from films import film, phantoms, real_ct  # noqa: E402
 from printserver.archive.cstore import Destination, store  # noqa: E402
 from printserver.archive.objects import secondary_capture  # noqa: E402
 from printserver.archive.syntaxes import SYNTAXES, encode  # noqa: E402
@@ -44,6 +43,8 @@ def wire_bytes(ds, explicit: bool, deflated: bool) -> bytes:  # type: ignore[no-
 
 
 def measure(name: str, images: list[np.ndarray], orthanc: Orthanc, repeat: int) -> dict[str, object]:
+    from films import film  # benchmarks/films.py (on sys.path above)
+
     job = make_job()
     f = film(images, annotated=True)
     job = replace(job, films=(f,))
@@ -81,6 +82,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    from films import phantoms, real_ct
+
     results: dict[str, object] = {"repeat": args.repeat}
     with tempfile.TemporaryDirectory(prefix="psbench-archive-") as tmp, Orthanc(Path(tmp) / "orthanc") as orthanc:
         results["real"] = measure("real CT", real_ct(), orthanc, args.repeat)
