@@ -165,6 +165,8 @@ class ServerConfig:
     web_token: str = ""
     #: Days a transcript of an association that produced no job is kept (those with a job stay with it).
     transcript_keep_days: float = 7.0
+    #: Days a delivered job's file (its accepted pixels, 0600) stays in spool/done/ for a re-print; 0 = none.
+    keep_printed_days: float = 3.0
     printers: tuple[PrinterProfile, ...] = (PrinterProfile(),)
 
     def printer(self, ae_title: str) -> PrinterProfile | None:
@@ -346,6 +348,7 @@ def validated(config: ServerConfig) -> ServerConfig:
     if config.web:
         parse_web_address(config.web)
     _check(config.transcript_keep_days > 0, "server.transcript_keep_days", "must be positive")
+    _check(config.keep_printed_days >= 0, "server.keep_printed_days", "must be 0 (keep none) or more days")
     _check(0 < config.printer_event_interval <= 3600, "server.printer_event_interval", "must be 0..3600 seconds")
     _validate_network(config)
     return config

@@ -35,9 +35,10 @@ from printserver.web.auth import CSRF_HEADER, SESSION_COOKIE, SESSION_SECONDS, A
 
 HERE = Path(__file__).parent
 _ID = re.compile(r"^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$")
-ACTIONS = ("retry", "cancel")
+ACTIONS = ("retry", "cancel", "reprint")
 
-Admin = Callable[[str, str], tuple[bool, str]]  # (action, job ID) -> (ok, message)
+#: (action, job ID, printer for a re-print or "", who) -> (ok, message); the server's admin thread does it
+Admin = Callable[[str, str, str, str], tuple[bool, str]]
 
 
 @dataclass
@@ -259,13 +260,26 @@ def create_app(state: ConsoleState) -> Starlette:
     def api_audit(request: Request) -> Response:
         return JSONResponse(audit.entries(state.spool_root))
 
-    def api_action(request: Request) -> Response:
+    async def api_action(request: Request) -> Response:
         action, job = request.path_params["action"], job_id(request)
         if action not in ACTIONS:
             return JSONResponse({"error": f"unknown action {action}"}, status_code=404)
-        ok, message = state.admin(action, job)
-        entry = audit.record(state.spool_root, request.state.viewer.who, action, job, ok, message)
+        printer = ""
+        if action == "reprint":  # body {"printer": AE} (optional: the job's own printer)
+            try:
+                body = await request.json() if await request.body() else {}
+            except ValueError:
+                body = None
+            if not isinstance(body, dict) or not isinstance(body.get("printer", ""), str):
+                return JSONResponse({"error": 'send {"printer": "<AE title>"} or nothing'}, status_code=400)
+            printer = body.get("printer", "")
+        who = request.state.viewer.who
+        ok, message = await run_in_threadpool(state.admin, action, job, printer, who)
+        what = f"{action} on {printer}" if printer else action
+        entry = audit.record(state.spool_root, who, what, job, ok, message)
         state.index.refresh(force=True)
+        if ok and action == "reprint":
+            entry["new_job"] = message.split(":", 1)[0]  # the admin's answer starts with the new job's ID
         return JSONResponse(entry, status_code=200 if ok else 409)
 
     routes = [

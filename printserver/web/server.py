@@ -73,8 +73,8 @@ class Console:
         self._socket = sock
         spool = self.server.spool
 
-        def ask(action: str, job_id: str) -> tuple[bool, str]:
-            return admin.ask_server(spool, action, job_id, timeout=30)
+        def ask(action: str, job_id: str, printer: str, who: str) -> tuple[bool, str]:
+            return admin.ask_server(spool, action, job_id, timeout=30, printer=printer, who=who)
 
         self.state = ConsoleState(self.spool_root, self.config, Auth(self.config.web_token), ask,
                                   health=self.server.handlers.health)

@@ -76,10 +76,18 @@ function actions() {
     b.disabled = true;
     const out = document.getElementById("action-result");
     out.textContent = `${b.dataset.action}…`;
+    const printer = document.getElementById("reprint-printer");
+    const body = b.dataset.action === "reprint" && printer ? JSON.stringify({printer: printer.value}) : undefined;
     const r = await fetch(`/api/jobs/${encodeURIComponent(b.dataset.job)}/${b.dataset.action}`,
-      {method: "POST", headers: {"X-CSRF-Token": csrf()}});
+      {method: "POST", body, headers: {"X-CSRF-Token": csrf(), "Content-Type": "application/json"}});
     const answer = await r.json();
     out.textContent = answer.message || answer.error;
+    if (answer.new_job) {
+      out.append(" ");
+      const a = Object.assign(document.createElement("a"), {href: `/jobs/${encodeURIComponent(answer.new_job)}`, id: "new-job"});
+      a.textContent = "open the new job";
+      out.append(a);
+    }
     b.disabled = false;
   }));
 }
