@@ -8,6 +8,7 @@ URLs; patient data never is.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from printserver.web.auth import CSRF_HEADER, SESSION_COOKIE, SESSION_SECONDS, A
 HERE = Path(__file__).parent
 _ID = re.compile(r"^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$")
 ACTIONS = ("retry", "cancel", "reprint")
+LOGIN_FAILURE_DELAY = 1.0
 
 #: (action, job ID, printer for a re-print or "", who) -> (ok, message); the server's admin thread does it
 Admin = Callable[[str, str, str, str], tuple[bool, str]]
@@ -75,7 +77,7 @@ class Guard(BaseHTTPMiddleware):
         client = request.client.host if request.client else "?"
         viewer = self.auth.viewer(request.cookies.get(SESSION_COOKIE, ""),
                                   request.headers.get("authorization", ""), client)
-        if viewer is None and path not in ("/login",) and not path.startswith("/static/"):
+        if viewer is None and path != "/login" and not path.startswith("/static/"):
             if path.startswith("/api/"):
                 return JSONResponse({"error": "login required"}, status_code=401)
             return RedirectResponse("/login", status_code=303)
@@ -99,6 +101,7 @@ def create_app(state: ConsoleState) -> Starlette:
         viewer: Viewer | None = request.state.viewer
         html = env.get_template(template).render(
             request=request, csrf=state.auth.csrf_token(viewer) if viewer else "", login=state.auth.required,
+            viewer=viewer, can_act=viewer is not None and viewer.admin,
             printers_configured=[p.ae_title for p in state.config.printers], **context)
         return HTMLResponse(html)
 
@@ -169,15 +172,33 @@ def create_app(state: ConsoleState) -> Starlette:
         return page(request, "audit.html", entries=audit.entries(state.spool_root))
 
     async def login(request: Request) -> Response:
-        if request.method == "POST":
-            form = parse_qs((await request.body()).decode("utf-8", "replace"))
-            if state.auth.check_token(form.get("token", [""])[0]):
-                response = RedirectResponse("/", status_code=303)
-                response.set_cookie(SESSION_COOKIE, state.auth.new_session(), max_age=SESSION_SECONDS,
-                                    httponly=True, samesite="strict", secure=request.url.scheme == "https")
-                return response
-            return HTMLResponse(env.get_template("login.html").render(error=True), status_code=401)
-        return HTMLResponse(env.get_template("login.html").render(error=False))
+        def form_page(error: str, status: int = 200) -> HTMLResponse:
+            html = env.get_template("login.html").render(error=error, users=bool(state.auth.users),
+                                                         token=bool(state.auth.token))
+            return HTMLResponse(html, status_code=status)
+
+        if request.method != "POST":
+            return form_page("")
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        name, password = form.get("name", [""])[0], form.get("password", [""])[0]
+        if name:
+            user = await run_in_threadpool(state.auth.check_user, name, password)  # scrypt: off the event loop
+            session = state.auth.new_session(user=user.name) if user is not None else ""
+        else:
+            session = state.auth.new_session() if state.auth.check_token(form.get("token", [""])[0]) else ""
+        if not session:
+            await asyncio.sleep(LOGIN_FAILURE_DELAY)  # guessing online costs time too
+            return form_page("Wrong name or password." if name else "Wrong token.", 401)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_SECONDS, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
+
+    def logout(request: Request) -> Response:
+        state.auth.end_session(request.cookies.get(SESSION_COOKIE, ""))
+        response = JSONResponse({"logged_out": True})
+        response.delete_cookie(SESSION_COOKIE)
+        return response
 
     # --- files ------------------------------------------------------------------------------------
 
@@ -264,6 +285,9 @@ def create_app(state: ConsoleState) -> Starlette:
         action, job = request.path_params["action"], job_id(request)
         if action not in ACTIONS:
             return JSONResponse({"error": f"unknown action {action}"}, status_code=404)
+        if not request.state.viewer.admin:
+            return JSONResponse({"error": f"{request.state.viewer.user} is a viewer: only an admin may retry, "
+                                          "cancel or re-print"}, status_code=403)
         printer = ""
         if action == "reprint":  # body {"printer": AE} (optional: the job's own printer)
             try:
@@ -289,6 +313,7 @@ def create_app(state: ConsoleState) -> Starlette:
         Route("/printers", printers_page), Route("/acceptance", acceptance_index),
         Route("/acceptance/{ae}/report.md", acceptance_page), Route("/acceptance/{ae}", acceptance_page),
         Route("/audit", audit_page), Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
         Route("/api/jobs", api_jobs), Route("/api/jobs/query", api_jobs_query, methods=["POST"]),
         Route("/api/jobs/{job_id}", api_job),
         Route("/api/jobs/{job_id}/transcripts", api_job_transcripts),

@@ -1,8 +1,9 @@
 """The console's actions in a real headless Chromium next to a real `printserver serve`.
 
 Re-print: a film printed over a real association is re-printed from its job page on another printer;
-a second PDF with the same page size appears on disk and the new job in the list. Screenshots are
-saved in the test's tmp folder for a person to look at.
+a second PDF with the same page size appears on disk and the new job in the list. Login: a configured
+user logs in with name and password (a wrong one is refused), sees the console, logs out. Screenshots
+are saved in the test's tmp folder for a person to look at.
 """
 
 from __future__ import annotations
@@ -71,5 +72,44 @@ def test_reprint_from_the_job_page_makes_a_second_film_on_another_printer(tmp_pa
             assert "reprint on WIDE" in browser.find_element(By.TAG_NAME, "main").text
             for shot in ("reprint-asked.png", "reprint-list.png"):
                 assert (tmp_path / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        finally:
+            server.stop()
+
+
+def test_login_with_name_and_password_then_logout(tmp_path: Path, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from printserver.web.users import hash_password
+
+    toml = tmp_path / "printserver.toml"
+    toml.write_text(f'[[server.web_user]]\nname = "alice"\nrole = "admin"\n'
+                    f'password_hash = "{hash_password("alice-secret")}"\n')
+    web_port = free_port()
+    with ServerProcess(tmp_path, extra=["--config", str(toml), "--web", f"127.0.0.1:{web_port}"]) as server:
+        try:
+            url = f"http://127.0.0.1:{web_port}/"
+            browser.get(url)
+            WebDriverWait(browser, 20).until(lambda d: d.current_url == url + "login")
+
+            def log_in(password: str) -> None:
+                browser.find_element(By.NAME, "name").send_keys("alice")
+                browser.find_element(By.NAME, "password").send_keys(password)
+                browser.find_element(By.CSS_SELECTOR, "#login-user button").click()
+
+            log_in("guess")
+            WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "login-error"))
+            assert browser.find_element(By.ID, "login-error").text == "Wrong name or password."
+            log_in("alice-secret")
+            WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "who"))
+            assert browser.current_url == url and "alice (admin)" in browser.find_element(By.ID, "who").text
+            WebDriverWait(browser, 20).until(lambda d: "No job." in d.find_element(By.ID, "job-rows").text)
+            browser.save_screenshot(str(tmp_path / "logged-in.png"))
+            assert browser.get_cookie("printserver_session")["httpOnly"]  # type: ignore[index]
+            browser.find_element(By.ID, "logout").click()
+            WebDriverWait(browser, 20).until(lambda d: d.current_url == url + "login")
+            browser.get(url + "printers")
+            assert browser.current_url == url + "login"  # the session is over
+            assert (tmp_path / "logged-in.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         finally:
             server.stop()

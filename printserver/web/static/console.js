@@ -92,7 +92,16 @@ function actions() {
   }));
 }
 
+function logout() {
+  const b = document.getElementById("logout");
+  if (b) b.addEventListener("click", async () => {
+    await fetch("/logout", {method: "POST", headers: {"X-CSRF-Token": csrf()}});
+    location.href = "/login";
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  logout();
   const page = document.body.dataset.page;
   if (page === "jobs") jobsPage();
   if (page === "job") jobPage();
