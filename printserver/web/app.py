@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from printserver.config import ServerConfig
 from printserver.outputs.health import HealthCache
 from printserver.views import acceptance, audit, printers
+from printserver.views.acceptance_pdf import acceptance_pdf
 from printserver.views.jobs import JobFilter, JobIndex
 from printserver.views.previews import preview_dir
 from printserver.views.transcripts import TranscriptStore, findings_json, modality_told, status_words
@@ -162,10 +163,14 @@ def create_app(state: ConsoleState) -> Starlette:
     def acceptance_page(request: Request) -> Response:
         ae = request.path_params["ae"]
         r = acceptance.report(ae, state.transcripts.for_calling_ae(ae))
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", ae) or "AE"
         if request.url.path.endswith("/report.md"):
-            name = re.sub(r"[^A-Za-z0-9_-]", "_", ae) or "AE"
             return Response(acceptance.markdown(r), media_type="text/markdown; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="acceptance-{name}.md"'})
+        if request.url.path.endswith("/report.pdf"):
+            disposition = "attachment" if request.query_params.get("download") else "inline"
+            return Response(acceptance_pdf(r), media_type="application/pdf",
+                            headers={"Content-Disposition": f'{disposition}; filename="acceptance-{name}.pdf"'})
         return page(request, "acceptance.html", r=r)
 
     def audit_page(request: Request) -> Response:
@@ -311,7 +316,8 @@ def create_app(state: ConsoleState) -> Starlette:
         Route("/jobs/{job_id}/films/{n:int}.png", film_png), Route("/jobs/{job_id}/pdf/{n:int}", job_pdf),
         Route("/associations", transcripts_page), Route("/associations/{tid}", transcript_page),
         Route("/printers", printers_page), Route("/acceptance", acceptance_index),
-        Route("/acceptance/{ae}/report.md", acceptance_page), Route("/acceptance/{ae}", acceptance_page),
+        Route("/acceptance/{ae}/report.md", acceptance_page), Route("/acceptance/{ae}/report.pdf", acceptance_page),
+        Route("/acceptance/{ae}", acceptance_page),
         Route("/audit", audit_page), Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/api/jobs", api_jobs), Route("/api/jobs/query", api_jobs_query, methods=["POST"]),
