@@ -105,5 +105,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   if (page === "jobs") jobsPage();
   if (page === "job") jobPage();
+  // an association still open, or the list while one is: look again shortly (its snapshot grows each second)
+  if ((page === "association" || page === "associations") && document.querySelector("[data-open], span.open")) {
+    setTimeout(() => location.reload(), POLL_MS);
+  }
   actions();
 });
