@@ -17,6 +17,7 @@ from printserver.layout import ALL_FORMAT_KINDS, LayoutData, load_layouts
 from printserver.outputs.files import DEFAULT_PDF_NAME
 from printserver.outputs.plan import outputs_of
 from printserver.outputs.registry import REGISTRY, is_output_table
+from printserver.web.users import WebUser, parse_users
 
 ALL_MAGNIFICATION_TYPES = ("REPLICATE", "BILINEAR", "CUBIC", "NONE")
 ALL_MEDIUM_TYPES = ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM")
@@ -166,8 +167,12 @@ class ServerConfig:
     #: The QA console of `printserver serve`: "[ADDR:]PORT" ("" = off); any address but loopback needs web_token.
     web: str = "127.0.0.1:8080"
     web_token: str = ""
+    #: Console users ([[server.web_user]]: name, password_hash from `printserver web-passwd`, role viewer|admin)
+    web_users: tuple[WebUser, ...] = ()
     #: Days a transcript of an association that produced no job is kept (those with a job stay with it).
     transcript_keep_days: float = 7.0
+    #: Days a delivered job's file (its accepted pixels, 0600) stays in spool/done/ for a re-print; 0 = none.
+    keep_printed_days: float = 3.0
     printers: tuple[PrinterProfile, ...] = (PrinterProfile(),)
 
     def printer(self, ae_title: str) -> PrinterProfile | None:
@@ -298,8 +303,9 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> ServerConfig:
     unknown = set(data) - {"server", "printer"}
     _check(not unknown, ", ".join(sorted(unknown)), "unknown top-level key (known: server, printer)")
     _check("printers" not in server, "server.printers", "printers are [[printer]] tables, not a server key")
+    users = parse_users(server.pop("web_user", []))
     kwargs = _coerce(ServerConfig, server, "server.")
-    config = ServerConfig(**kwargs)
+    config = ServerConfig(**({"web_users": users} | kwargs))  # a raw `web_users` key fails in validated()
     raw_printers = data.get("printer", [{}])
     _check(isinstance(raw_printers, list) and len(raw_printers) >= 1, "printer",
            "must be a list of [[printer]] tables with at least one printer")
@@ -349,6 +355,9 @@ def validated(config: ServerConfig) -> ServerConfig:
     if config.web:
         parse_web_address(config.web)
     _check(config.transcript_keep_days > 0, "server.transcript_keep_days", "must be positive")
+    _check(all(isinstance(u, WebUser) for u in config.web_users), "server.web_users",
+           "write each user as a [[server.web_user]] table (name, password_hash, role)")
+    _check(config.keep_printed_days >= 0, "server.keep_printed_days", "must be 0 (keep none) or more days")
     _check(0 < config.printer_event_interval <= 3600, "server.printer_event_interval", "must be 0..3600 seconds")
     _validate_network(config)
     return config
