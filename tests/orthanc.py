@@ -42,7 +42,8 @@ def dciodvfy(path: Path) -> tuple[list[str], list[str]]:
 class Orthanc:
     """One private Orthanc; `stop()`/`start()` keep its storage (a PACS that goes down and comes back)."""
 
-    def __init__(self, base: Path, aet: str = "ORTHANC") -> None:
+    def __init__(self, base: Path, aet: str = "ORTHANC", extra: dict[str, Any] | None = None) -> None:
+        """`extra`: more configuration (e.g. `DicomTlsEnabled` and its certificate files)."""
         self.base = base
         self.aet = aet
         self.dicom_port = free_port()
@@ -55,7 +56,7 @@ class Orthanc:
             "IndexDirectory": str(base / "index"), "DicomAet": aet, "DicomPort": self.dicom_port,
             "HttpPort": self.http_port, "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
             "DicomCheckCalledAet": True, "Plugins": [], "HttpServerEnabled": True, "DicomServerEnabled": True,
-            "StableAge": 1, "ConcurrentJobs": 1, "HttpThreadsCount": 4,
+            "StableAge": 1, "ConcurrentJobs": 1, "HttpThreadsCount": 4, **(extra or {}),
         }))
 
     @property

@@ -184,7 +184,7 @@ class PacsArchive(DicomPeer):
         notes = tuple(identity.notes) if not stored else ()
         if len(pending) == 1:
             return Done(detail=f"{len(memo['stored'])} object(s) stored in {self.called_ae} "
-                               f"(patient {identity.get('PatientID')})", memo=memo, notes=notes)
+                               f"(patient {identity.get('PatientID')}; last as {syntax.name})", memo=memo, notes=notes)
         return Wait(after=0.0, printing=True, detail=f"{kind} stored in {self.called_ae} ({syntax.name})", memo=memo,
                     notes=notes)
 

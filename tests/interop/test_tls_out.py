@@ -18,7 +18,7 @@ from printserver import config
 from printserver.config import PrinterProfile
 from printserver.errors import ConfigError
 from printserver.net.scp import PrintServer
-from printserver.outputs.base import Done, Retry
+from printserver.outputs.base import RASTERS, Done, Retry
 from printserver.outputs.pacs import PacsArchive
 from printserver.outputs.plan import check_outputs
 from printserver.outputs.relay import DicomRelay
@@ -238,3 +238,56 @@ def test_an_upstream_that_requires_our_certificate_says_so(upstream: Callable[..
     assert isinstance(step, Retry) and "tls_cert" in step.reason, step
     plain = relay(server, port=server.tls_port, tls=False, timeout=3).deliver(relay_job(tmp_path / "b"))
     assert isinstance(plain, Retry), plain
+
+
+def test_serve_refuses_a_missing_tls_file_with_exit_2_and_check_config_shows_tls(certs: Certificates,
+                                                                                 tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def config(ca: Path) -> Path:
+        path = tmp_path / f"{ca.stem}.toml"
+        path.write_text(f'[[printer]]\nae_title = "FILMS"\n[[printer.pacs]]\ncalled_ae = "PACS"\nhost = "127.0.0.1"\n'
+                        f'port = 4242\ntls_ca = "{ca}"\n')
+        return path
+
+    run = subprocess.run([sys.executable, "-m", "printserver", "serve", "--config", str(config(tmp_path / "gone.pem")),
+                          "--spool", str(tmp_path / "spool"), "--port", "1", "--no-web"], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2 and "printer[0].pacs[0].tls_ca" in run.stderr and "gone.pem" in run.stderr, run
+    out = subprocess.run([sys.executable, "-m", "printserver", "check-config", str(config(certs.ca))],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "PACS PACS at 127.0.0.1:4242" in out.stdout and "DICOM TLS" in out.stdout, out
+
+
+def test_orthanc_over_dicom_tls_stores_the_compressed_film_and_refuses_us_in_clear(certs: Certificates,
+                                                                                    tmp_path: Path) -> None:
+    """Orthanc as the TLS PACS (DicomTlsEnabled, our certificate required): the film arrives JPEG-LS over TLS and
+    Orthanc decodes our pixels; the same archive configured without TLS is a retry, nothing stored."""
+    import io
+
+    import numpy as np
+
+    from tests.orthanc import Orthanc, orthanc_available
+
+    if not orthanc_available():
+        pytest.skip("orthanc not installed")
+    tls = {"DicomTlsEnabled": True, "DicomTlsCertificate": str(certs.server_cert),
+           "DicomTlsPrivateKey": str(certs.server_key), "DicomTlsTrustedCertificates": str(certs.ca),
+           "DicomTlsRemoteCertificateRequired": True}
+    with Orthanc(tmp_path / "orthanc", extra=tls) as orthanc:
+        table = {"called_ae": orthanc.aet, "host": LOCALHOST, "port": orthanc.dicom_port, "timeout": 10}
+        profile = replace(PrinterProfile(), ae_title="FILMS", output_tables={"pacs": [
+            table | our_cert(certs), table | {"calling_ae": "INCLEAR", "timeout": 3}]})
+        secure, clear = PacsArchive.from_profile(profile, "printer[0]")
+        job = spooled(tmp_path / "a", films=1)
+        plain = clear.deliver(spooled(tmp_path / "b", films=1))
+        assert isinstance(plain, Retry) and orthanc.instances() == [], plain
+        step = secure.deliver(job)
+        assert isinstance(step, Done), step
+        assert step.memo["transfer_syntax"] == {"film1": "JPEG-LS Lossless Image Compression"}
+        (instance,) = orthanc.instances()
+        decoded = np.load(io.BytesIO(orthanc._open(f"/instances/{instance}/numpy")))
+        raster = np.load(job.rendition(RASTERS))["film0"]
+        assert np.array_equal(decoded.reshape(raster.shape).astype(np.int64), (raster >> 4).astype(np.int64))
+        assert secure.health() == ("NORMAL", "NORMAL", "")
