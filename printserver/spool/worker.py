@@ -71,10 +71,10 @@ def process_job(job_path: str, renditions: list[dict[str, Any]] | None = None) -
     """Compose every film of a spooled job once and write the renditions (default: what its outputs need).
 
     Runs in a worker process; returns the files written."""
-    rasters = _compose(Path(job_path))
-    job, snapshot = Spool.load_header(Path(job_path))  # the rest needs no pixels
+    job, snapshot = Spool.load(Path(job_path))
     wanted = [Rendition.from_json(r) for r in renditions] if renditions is not None else renditions_needed(snapshot)
     paths = JobPaths.of(job_path)
+    rasters = [compose_film(film) for film in job.films]
     pages = [FilmPage(raster, film.width_mm, film.height_mm) for raster, film in zip(rasters, job.films, strict=True)]
     write_previews_safely(Path(job_path), job, rasters)  # the console's PNGs
     written = []
@@ -98,13 +98,6 @@ def process_job(job_path: str, renditions: list[dict[str, Any]] | None = None) -
             raise ValueError(f"unknown rendition {rendition.kind!r}")
         written.append(str(target))
     return written
-
-
-def _compose(job_path: Path) -> list[np.ndarray]:
-    """The job's film rasters. Its pixels (the job file's bytes, ~10 MB for a 4x5 film of 512x512 12-bit
-    images) are let go on return: a worker's peak is the previews and PDF on top of the raster."""
-    job, _ = Spool.load(job_path)
-    return [compose_film(film) for film in job.films]
 
 
 Callback = Callable[[BaseException | None], None]
