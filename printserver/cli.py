@@ -7,12 +7,12 @@ import logging
 import sys
 
 from printserver import __version__
-from printserver.commands import check_config, conformance, jobs, render, serve, status, testfilm
+from printserver.commands import check_config, conformance, jobs, render, serve, status, testfilm, web_passwd
 from printserver.commands import print as print_command
 from printserver.errors import ConfigError, SpoolError
 
 #: Subcommand modules, in the order `--help` lists them.
-COMMANDS = [serve, print_command, status, render, testfilm, check_config, conformance, jobs]
+COMMANDS = [serve, print_command, status, render, testfilm, check_config, conformance, jobs, web_passwd]
 
 
 def build_parser() -> argparse.ArgumentParser:

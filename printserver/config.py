@@ -17,6 +17,7 @@ from printserver.layout import ALL_FORMAT_KINDS, LayoutData, load_layouts
 from printserver.outputs.files import DEFAULT_PDF_NAME
 from printserver.outputs.plan import outputs_of
 from printserver.outputs.registry import REGISTRY, is_output_table
+from printserver.web.users import WebUser, parse_users
 
 ALL_MAGNIFICATION_TYPES = ("REPLICATE", "BILINEAR", "CUBIC", "NONE")
 ALL_MEDIUM_TYPES = ("PAPER", "CLEAR FILM", "BLUE FILM", "MAMMO CLEAR FILM", "MAMMO BLUE FILM")
@@ -78,6 +79,9 @@ class PrinterProfile:
     #: then see the colour contexts rejected at negotiation and print in gray).
     supports_color: bool = True
     session_print: bool = True  # film session N-ACTION (collation)
+    #: Film boxes with images a film session holds for its Print (Printer Configuration Retrieval's
+    #: Maximum Collated Films); beyond it printed ones let go of their images, unprinted ones get 0213.
+    max_collated_films: int = 100
     max_copies: int = 99
     max_image_pixels: int = 25_000_000  # Rows x Columns of one image box
     resolution_dpi: dict[str, int] = field(default_factory=lambda: {"STANDARD": 300, "HIGH": 600})
@@ -163,8 +167,12 @@ class ServerConfig:
     #: The QA console of `printserver serve`: "[ADDR:]PORT" ("" = off); any address but loopback needs web_token.
     web: str = "127.0.0.1:8080"
     web_token: str = ""
+    #: Console users ([[server.web_user]]: name, password_hash from `printserver web-passwd`, role viewer|admin)
+    web_users: tuple[WebUser, ...] = ()
     #: Days a transcript of an association that produced no job is kept (those with a job stay with it).
     transcript_keep_days: float = 7.0
+    #: Days a delivered job's file (its accepted pixels, 0600) stays in spool/done/ for a re-print; 0 = none.
+    keep_printed_days: float = 3.0
     printers: tuple[PrinterProfile, ...] = (PrinterProfile(),)
 
     def printer(self, ae_title: str) -> PrinterProfile | None:
@@ -261,7 +269,7 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
         _check(isinstance(dpi, int) and 50 <= dpi <= 1200, f"{key}.resolution_dpi.{rid}", "must be 50..1200 dpi")
     _check(p.default_resolution_id in p.resolution_dpi, f"{key}.default_resolution_id",
            "must be a key of resolution_dpi")
-    for name in ("max_image_boxes", "max_copies", "max_image_pixels", "default_illumination"):
+    for name in ("max_image_boxes", "max_copies", "max_image_pixels", "default_illumination", "max_collated_films"):
         _check(getattr(p, name) > 0, f"{key}.{name}", "must be positive")
     _check(p.bins >= 0, f"{key}.bins", "must not be negative")
     for ae in p.allowed_calling_aes:
@@ -295,8 +303,9 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> ServerConfig:
     unknown = set(data) - {"server", "printer"}
     _check(not unknown, ", ".join(sorted(unknown)), "unknown top-level key (known: server, printer)")
     _check("printers" not in server, "server.printers", "printers are [[printer]] tables, not a server key")
+    users = parse_users(server.pop("web_user", []))
     kwargs = _coerce(ServerConfig, server, "server.")
-    config = ServerConfig(**kwargs)
+    config = ServerConfig(**({"web_users": users} | kwargs))  # a raw `web_users` key fails in validated()
     raw_printers = data.get("printer", [{}])
     _check(isinstance(raw_printers, list) and len(raw_printers) >= 1, "printer",
            "must be a list of [[printer]] tables with at least one printer")
@@ -346,6 +355,9 @@ def validated(config: ServerConfig) -> ServerConfig:
     if config.web:
         parse_web_address(config.web)
     _check(config.transcript_keep_days > 0, "server.transcript_keep_days", "must be positive")
+    _check(all(isinstance(u, WebUser) for u in config.web_users), "server.web_users",
+           "write each user as a [[server.web_user]] table (name, password_hash, role)")
+    _check(config.keep_printed_days >= 0, "server.keep_printed_days", "must be 0 (keep none) or more days")
     _check(0 < config.printer_event_interval <= 3600, "server.printer_event_interval", "must be 0..3600 seconds")
     _validate_network(config)
     return config

@@ -1,15 +1,18 @@
-"""`printserver jobs [--spool DIR] [list | show ID | retry ID | cancel ID]`: the print jobs in a spool.
+"""`printserver jobs [--spool DIR] [list | show ID | retry ID | cancel ID | reprint ID [--printer AE]]`.
 
 list and show only read the job records (state per output, the timeline); show adds the transcript of
-the association that produced the job (printserver/views/show.py). retry and cancel change the
+the association that produced the job (printserver/views/show.py). retry, cancel and reprint change the
 spool: with no server running the command does it itself (holding the spool lock); while a server owns the
 spool, it asks that server through a request file and prints its answer (spool/admin.py says what cancel
-can promise).
+can promise). reprint spools a new job with the films of a kept job (spool/reprint.py); with no server it
+needs the server's --config to know the target printer's outputs, and prints at the next start. Each of
+the three is written to the console's audit log (who: the OS user), as the console's buttons are.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 
 from printserver.errors import SpoolError
 from printserver.spool import admin
@@ -22,8 +25,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--spool", default="spool", help="spool folder (default ./spool)")
     p.add_argument("--timeout", type=float, default=30.0,
                    help="seconds to wait for a running server's answer to retry/cancel (default 30)")
-    p.add_argument("action", nargs="?", default="list", choices=["list", "show", "retry", "cancel"])
+    p.add_argument("action", nargs="?", default="list", choices=["list", "show", "retry", "cancel", "reprint"])
     p.add_argument("job", nargs="?", help="job ID (the job file name without .job, or a unique prefix)")
+    p.add_argument("--printer", default="", metavar="AE",
+                   help="reprint: the printer (called AE title) to print on (default: the job's own)")
+    p.add_argument("--config", help="reprint with no server running: the server's TOML configuration")
     p.set_defaults(func=run)
 
 
@@ -81,19 +87,41 @@ def run(args: argparse.Namespace) -> int:
 
         print(conversation(spool.root, rec.job_uid))
         return 0
+    from printserver.views import audit
+
+    who = f"{getpass.getuser()} (printserver jobs)"
+    what = f"{args.action} on {args.printer}" if args.action == "reprint" and args.printer else args.action
+    try:
+        ok, message = change(spool, args, who)
+    except SpoolError as exc:
+        audit.record(spool.root, who, what, args.job, False, str(exc))
+        raise
+    audit.record(spool.root, who, what, args.job, ok, message)
+    print(message)
+    return 0 if ok else 1
+
+
+def change(spool: Spool, args: argparse.Namespace, who: str) -> tuple[bool, str]:
+    """retry / cancel / reprint: by the server owning the spool, else here."""
     try:
         spool.open()
     except SpoolError:  # a server owns the spool: it carries the request out
-        ok, message = admin.ask_server(spool, args.action, args.job, args.timeout)
-        print(message)
-        return 0 if ok else 1
+        return admin.ask_server(spool, args.action, args.job, args.timeout, printer=args.printer, who=who)
     try:
         if args.action == "retry":
             path = admin.retry(spool, args.job)
-            print(f"{path.stem}: queued again; printed at the next server start")
-        else:
+            return True, f"{path.stem}: queued again; printed at the next server start"
+        if args.action == "cancel":
             path = admin.cancel(spool, args.job)
-            print(f"{path.stem}: canceled (kept in {spool.failed})")
+            return True, f"{path.stem}: canceled (kept in {spool.failed})"
+        if not args.config:
+            raise SpoolError("jobs reprint: no server owns this spool; give --config (the server's configuration, "
+                             "for the printer's outputs) and it prints at the next start")
+        from printserver import config
+        from printserver.spool.records import JobBook
+        from printserver.spool.reprint import reprint
+
+        path = reprint(spool, JobBook(), config.load(args.config), args.job, args.printer, who)
+        return True, f"{path.stem}: re-print of {args.job}; printed at the next server start"
     finally:
         spool.close()
-    return 0

@@ -34,7 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="refuse TLS clients without a certificate from --tls-ca")
     web = p.add_mutually_exclusive_group()
     web.add_argument("--web", metavar="[ADDR:]PORT",
-                     help="QA console address (default 127.0.0.1:8080; another address needs server.web_token)")
+                     help="QA console address (default 127.0.0.1:8080; another address needs users "
+                          "([[server.web_user]]) or server.web_token)")
     web.add_argument("--no-web", action="store_true", help="do not start the QA console")
     p.add_argument("-v", "--verbose", action="store_true", help="log each association and job")
     p.add_argument("--debug", action="store_true",

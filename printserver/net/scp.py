@@ -58,11 +58,11 @@ class PrintServer:
         #: This server's limits for the pynetdicom workarounds (net/fixes.py); each association gets them.
         self.limits = fixes.Limits.for_images(max(p.max_image_pixels for p in config.printers))
         self.skip_workarounds = skip_workarounds  # tests only: show what pynetdicom does without one
-        self.spool = Spool(config.spool_dir)
+        self.spool = Spool(config.spool_dir, keep_printed=config.keep_printed_days > 0)  # for re-prints
         self.book = JobBook()
         self.delivery = Delivery(self.spool, self.book, config)
         self.dispatcher = Dispatcher(self.spool, workers=config.workers, book=self.book, delivery=self.delivery)
-        self.admin = AdminRequests(self.spool, self.book, self.dispatcher, self.delivery)
+        self.admin = AdminRequests(self.spool, self.book, self.dispatcher, self.delivery, config)
         self.print_jobs = PrintJobs(self.book)
         self.handlers = PrintHandlers(config, self.spool, self.dispatcher, self.print_jobs)
         self.printer_events = PrinterMonitor(config, self.handlers.health)

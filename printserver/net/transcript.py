@@ -5,8 +5,12 @@ RELEASED / ABORTED / CONN_CLOSE). On the association's hot path a handler only a
 (the command set and the data set's bytes, which `BytesIO.getvalue()` hands over without copying) to
 a queue; one background thread decodes each message into rows (pixel data and other long values
 summarised, never dumped) and writes the transcript as one JSON file, mode 0600, when the
-association ends. A transcript names the jobs it produced: the spool's job book tells its listeners
-of a new job in the association's own thread, so `on_job` links it to that thread's association.
+association ends. While it is open, the same thread keeps a snapshot of the rows decoded so far in
+transcripts/open/ (rewritten at most every OPEN_FLUSH_SECONDS, removed when the final file is written;
+one left by a crash is finished at the next start), so the console shows an association in progress
+without ever touching a live association object. A transcript names the jobs it produced: the spool's
+job book tells its listeners of a new job in the association's own thread, so `on_job` links it to that
+thread's association.
 
 Transcripts of associations that produced no job (refused, aborted, only a Printer N-GET) are kept
 for `transcript_keep_days`; those with a job stay with the job.
@@ -18,7 +22,6 @@ import json
 import logging
 import os
 import queue
-import struct
 import threading
 import time
 from collections.abc import Callable
@@ -26,126 +29,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.datadict import keyword_for_tag
 from pynetdicom import evt
 
 from printserver.config import ServerConfig
 from printserver.net import acceptance
+from printserver.net.dataset_rows import dataset_rows
+from printserver.views.transcripts import OPEN_DIR
 
 log = logging.getLogger(__name__)
 
-#: Values longer than this are summarised by their length (pixel data, LUT data, long text).
-MAX_VALUE_BYTES = 256
-PIXEL_DATA = 0x7FE00010
-ITEM, ITEM_DELIMITER, SEQUENCE_DELIMITER = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-UNDEFINED_LENGTH = 0xFFFFFFFF
-_LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"})
-_NUMBERS = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "AT": "HH", "UV": "Q", "SV": "q"}
-_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
-                       "UR", "UT"})
 REJECT_REASONS = {acceptance.REASON_CALLED_AE_NOT_RECOGNIZED: "called AE title not recognized",
                   acceptance.REASON_CALLING_AE_NOT_RECOGNIZED: "calling AE title not recognized"}
 SWEEP_SECONDS = 3600.0
-
-Row = list[Any]  # [depth, tag or None, keyword, VR, value as text]
-
-
-# --- data set rows, straight from the encoded bytes -------------------------------------------------
-
-def dataset_rows(data: bytes, implicit_vr: bool, little_endian: bool) -> list[Row]:
-    """The data set's elements as rows; never raises (a malformed rest is one row saying so)."""
-    rows: list[Row] = []
-    try:
-        _walk(memoryview(data), 0, len(data), implicit_vr, "<" if little_endian else ">", 0, rows)
-    except (struct.error, ValueError, IndexError) as exc:
-        rows.append([0, None, "(not decodable)", "", f"{len(data)} bytes: {exc}"])
-    return rows
-
-
-def _walk(buf: memoryview, pos: int, end: int, implicit: bool, e: str, depth: int, rows: list[Row]) -> int:
-    while pos + 8 <= end:
-        group, element = struct.unpack_from(e + "HH", buf, pos)
-        tag = (group << 16) | element
-        if tag in (ITEM_DELIMITER, SEQUENCE_DELIMITER):
-            return pos + 8
-        if implicit:
-            vr = _implicit_vr(tag)
-            (length,) = struct.unpack_from(e + "L", buf, pos + 4)
-            pos += 8
-        else:
-            vr = bytes(buf[pos + 4:pos + 6]).decode("ascii", "replace")
-            if vr in _LONG_VRS:
-                (length,) = struct.unpack_from(e + "L", buf, pos + 8)
-                pos += 12
-            else:
-                (length,) = struct.unpack_from(e + "H", buf, pos + 6)
-                pos += 8
-        keyword = keyword_for_tag(tag) or f"({group:04X},{element:04X})"
-        if vr == "SQ":
-            row: Row = [depth, tag, keyword, "SQ", ""]
-            rows.append(row)
-            pos, items = _sequence(buf, pos, length, implicit, e, depth, rows)
-            row[4] = f"{items} item{'s' if items != 1 else ''}"
-            continue
-        if length == UNDEFINED_LENGTH:  # encapsulated pixel data: its fragments, skipped
-            start = pos
-            pos, _ = _sequence(buf, pos, length, implicit, e, depth, [])
-            rows.append([depth, tag, keyword, vr, f"encapsulated, {pos - start} bytes (not shown)"])
-            continue
-        rows.append([depth, tag, keyword, vr, _display(tag, vr, buf[pos:pos + length], e)])
-        pos += length
-    return pos
-
-
-def _sequence(buf: memoryview, pos: int, length: int, implicit: bool, e: str, depth: int,
-              rows: list[Row]) -> tuple[int, int]:
-    end = len(buf) if length == UNDEFINED_LENGTH else min(len(buf), pos + length)
-    items = 0
-    while pos + 8 <= end:
-        tag = (lambda g, el: (g << 16) | el)(*struct.unpack_from(e + "HH", buf, pos))
-        (item_length,) = struct.unpack_from(e + "L", buf, pos + 4)
-        pos += 8
-        if tag == SEQUENCE_DELIMITER:
-            return pos, items
-        if tag != ITEM:
-            raise ValueError(f"item tag expected at byte {pos - 8}")
-        items += 1
-        rows.append([depth + 1, None, f"item {items}", "", ""])
-        if item_length == UNDEFINED_LENGTH:
-            pos = _walk(buf, pos, end, implicit, e, depth + 1, rows)
-        else:
-            _walk(buf, pos, pos + item_length, implicit, e, depth + 1, rows)
-            pos += item_length
-    return pos, items
-
-
-def _implicit_vr(tag: int) -> str:
-    if tag & 0xFFFF == 0:
-        return "UL"  # group length
-    try:
-        vrs = dictionary_VR(tag).split(" or ")
-    except KeyError:
-        return "UN"
-    return "OW" if "OW" in vrs else vrs[0]  # implicit VR little endian: Pixel Data, LUT Data are OW
-
-
-def _display(tag: int, vr: str, value: memoryview, e: str) -> str:
-    n = len(value)
-    if tag == PIXEL_DATA:
-        return f"pixel data, {n} bytes (not shown)"
-    if vr in _NUMBERS and n <= MAX_VALUE_BYTES:
-        fmt = _NUMBERS[vr]
-        size = struct.calcsize(e + fmt)
-        values = [struct.unpack_from(e + fmt, value, i) for i in range(0, n - n % size, size)]
-        if vr == "AT":
-            return "\\".join(f"({g:04X},{el:04X})" for g, el in values)
-        return "\\".join(f"{v[0]:g}" if isinstance(v[0], float) else str(v[0]) for v in values)
-    if vr in _TEXT_VRS and n <= MAX_VALUE_BYTES:
-        return bytes(value).decode("utf-8", "replace").rstrip("\x00 ")
-    return f"{n} bytes (not shown)"
-
+OPEN_FLUSH_SECONDS = 1.0  # an open association's snapshot is at most this old (when it has new rows)
 
 # --- the recorder -----------------------------------------------------------------------------------
+
+def _name(t: dict[str, Any]) -> str:
+    """A transcript's file name (the same while open and once written): start time, then a tie-breaker."""
+    return f"{t['started_ns']:020d}-{id(t) & 0xFFFFFF:06x}.json"
+
 
 def _now() -> str:
     return datetime.now(UTC).astimezone().isoformat(timespec="milliseconds")
@@ -179,6 +83,7 @@ class TranscriptRecorder:
         self._queue: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._last_sweep = 0.0
+        self._dirty: dict[int, dict[str, Any]] = {}  # open transcripts with rows not in their snapshot yet
 
     def evt_handlers(self) -> list[tuple[Any, Callable[[Any], None]]]:
         """Bind these first: notification handlers run in bind order, and a refusal happens in EVT_REQUESTED."""
@@ -191,6 +96,8 @@ class TranscriptRecorder:
         from printserver.views.previews import private_dir
 
         private_dir(self.folder, levels=2)  # transcripts/ and the console folder
+        private_dir(self.folder / OPEN_DIR)
+        self._finish_left_open()
         self._thread = threading.Thread(target=self._run, name="transcripts", daemon=True)
         self._thread.start()
 
@@ -239,6 +146,7 @@ class TranscriptRecorder:
             t["accepted"] = _contexts(event.assoc.accepted_contexts)
             t["rejected_contexts"] = _contexts(event.assoc.rejected_contexts)
             t["syntax"] = {cx.context_id: str(cx.transfer_syntax[0]) for cx in event.assoc.accepted_contexts}
+            self._queue.put((self._snapshot, (t,)))  # visible as open from the start
 
     @_guard
     def on_rejected(self, event: Any) -> None:
@@ -303,7 +211,10 @@ class TranscriptRecorder:
     def _run(self) -> None:
         self.sweep()
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=OPEN_FLUSH_SECONDS if self._dirty else None)
+            except queue.Empty:
+                item = (self._flush_open, ())
             if item is None:
                 return
             fn, args = item
@@ -337,20 +248,61 @@ class TranscriptRecorder:
         if raw:
             row["data"] = dataset_rows(raw, syntax == "1.2.840.10008.1.2", syntax != "1.2.840.10008.1.2.2")
         entry[:] = [row]  # drop the references to the command and the bytes
+        if not t.get("_written"):
+            self._dirty[id(t)] = t
+            self._flush_open()
+
+    # --- snapshots of open associations (the background thread only) --------------------------------
+
+    def _flush_open(self) -> None:
+        """Rewrite the snapshot of each open association with new rows, if its last one is old enough."""
+        now = time.monotonic()
+        for key, t in list(self._dirty.items()):
+            if now - t.get("_flushed", 0.0) >= OPEN_FLUSH_SECONDS:
+                del self._dirty[key]
+                self._snapshot(t)
+
+    def _snapshot(self, t: dict[str, Any]) -> None:
+        if t.get("_written"):
+            return
+        t["_flushed"] = time.monotonic()
+        decoded = [entry[0] for entry in list(t["messages"]) if len(entry) == 1]  # decoded so far, in order
+        out = {k: v for k, v in dict(t).items() if k not in ("messages", "t0", "syntax") and not k.startswith("_")}
+        out["outcome"] = out.get("outcome") or "open"
+        self._dump(self.folder / OPEN_DIR / _name(t), out | {"open": True, "messages": decoded})
+
+    def _finish_left_open(self) -> None:
+        """Snapshots left by a server that died with associations open: they become transcripts."""
+        for path in (self.folder / OPEN_DIR).glob("*.json"):
+            try:
+                t = json.loads(path.read_text(encoding="utf-8"))
+                t["outcome"] = "open when the server stopped" if t.get("outcome") in ("", "open") else t["outcome"]
+                t.pop("open", None)
+                self._dump(self.folder / path.name, t)
+                path.unlink()
+            except (OSError, ValueError):
+                log.warning("transcript snapshot %s unreadable; left in place", path.name)
 
     def _write(self, t: dict[str, Any]) -> None:
+        t["_written"] = True  # no snapshot from now on
+        self._dirty.pop(id(t), None)
         for entry in t["messages"]:
             if len(entry) > 1:  # not decoded yet (stop): decode now
                 self._decode(t, entry)
-        out = {k: v for k, v in t.items() if k not in ("messages", "t0", "syntax")}
+        out = {k: v for k, v in t.items() if k not in ("messages", "t0", "syntax") and not k.startswith("_")}
         out["ended"] = _now()
         out["messages"] = [entry[0] for entry in t["messages"]]
-        name = f"{t['started_ns']:020d}-{id(t) & 0xFFFFFF:06x}.json"
-        tmp = self.folder / f".{name}.tmp"
+        self._dump(self.folder / _name(t), out)
+        (self.folder / OPEN_DIR / _name(t)).unlink(missing_ok=True)  # after: never a moment with neither
+
+    @staticmethod
+    def _dump(path: Path, data: dict[str, Any]) -> None:
+        """Write atomically, owner-only (transcripts name patients' studies)."""
+        tmp = path.with_name(f".{path.name}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(out, fh, separators=(",", ":"))
-        os.replace(tmp, self.folder / name)
+            json.dump(data, fh, separators=(",", ":"))
+        os.replace(tmp, path)
 
     def sweep(self) -> int:
         """Delete transcripts without a job older than keep_days; return how many."""

@@ -1,11 +1,11 @@
-"""Retry and cancel spooled jobs: done by the server that owns the spool, or by the CLI when none runs.
+"""Retry, cancel and re-print spooled jobs: done by the server that owns the spool, or by the CLI when none runs.
 
 A running server holds the spool lock and is the only process that changes its jobs. `printserver jobs
-retry|cancel` then drops a request file into spool/requests/ (written atomically) and waits, bounded, for
-the answer the server writes beside it. The server's `AdminRequests` thread looks for requests every
-`SCAN_SECONDS` and carries each out in step with the thread working on the job (the render pool, the
-delivery threads), so a job is never changed behind its back. Claiming a request is a rename: the server
-and a CLI giving up cannot both take it.
+retry|cancel|reprint` (and the console's buttons) then drop a request file into spool/requests/ (written
+atomically) and wait, bounded, for the answer the server writes beside it. The server's `AdminRequests`
+thread looks for requests every `SCAN_SECONDS` and carries each out in step with the thread working on
+the job (the render pool, the delivery threads), so a job is never changed behind its back. Claiming a
+request is a rename: the server and a CLI giving up cannot both take it.
 
 Both go through the lifecycle table (spool/lifecycle.py). Cancel means "this film will not be produced" and
 succeeds only while every output can promise it: the job is waiting to be rendered, or each unfinished
@@ -14,6 +14,9 @@ canceled). A job being rendered is answered once its render ends (the request wa
 printing or has printed cannot be taken back, and the answer says so. A canceled job goes to spool/failed/
 with the reason. Retry moves a failed job back into the queue; its outputs that did not finish well start
 over, those done stay done; the server then renders it (or, renditions kept, delivers it) at once.
+Re-print (spool/reprint.py) spools a new job with a kept job's films for the same or another printer.
+The same thread sweeps delivered jobs' pixels past server.keep_printed_days (spool/retention.py), so a
+sweep never removes a job file a re-print is reading.
 """
 
 from __future__ import annotations
@@ -41,9 +44,11 @@ from printserver.spool.lifecycle import (
 )
 from printserver.spool.paths import STATE_SUFFIX, JobPaths
 from printserver.spool.records import JobRecord, read_record, write_record
+from printserver.spool.retention import Sweeper
 from printserver.spool.store import SUFFIX, Spool
 
 if TYPE_CHECKING:
+    from printserver.config import ServerConfig
     from printserver.spool.delivery import Delivery
     from printserver.spool.records import JobBook
     from printserver.spool.worker import Dispatcher
@@ -138,13 +143,16 @@ def requests_dir(spool: Spool) -> Path:
     return spool.root / "requests"
 
 
-def ask_server(spool: Spool, action: str, job_id: str, timeout: float = 30) -> tuple[bool, str]:
-    """Post a request for the server owning `spool` and wait for its answer (ok, message)."""
+def ask_server(spool: Spool, action: str, job_id: str, timeout: float = 30, *, printer: str = "",
+               who: str = "") -> tuple[bool, str]:
+    """Post a request for the server owning `spool` and wait for its answer (ok, message).
+
+    `printer`: a re-print's target printer (AE title; "" = the job's own); `who`: for the new job's timeline."""
     folder = requests_dir(spool)
-    folder.mkdir(exist_ok=True)
-    name = f"{time.time_ns():020d}-{os.getpid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    name = f"{time.time_ns():020d}-{os.getpid()}-{threading.get_ident() % 100000}"
     tmp = folder / f".{name}.tmp"
-    tmp.write_text(json.dumps({"action": action, "job": job_id}), encoding="utf-8")
+    tmp.write_text(json.dumps({"action": action, "job": job_id, "printer": printer, "who": who}), encoding="utf-8")
     request = folder / f"{name}.req"
     os.replace(tmp, request)
     answer = folder / f"{name}.answer"
@@ -175,13 +183,17 @@ def _read_answer(answer: Path) -> tuple[bool, str]:
 # --- the server's side ------------------------------------------------------------------------------
 
 class AdminRequests:
-    """Carries out retry/cancel requests for the running server, in step with rendering and delivery."""
+    """Carries out retry/cancel/reprint requests for the running server, in step with rendering and delivery;
+    sweeps the delivered jobs' pixels when due."""
 
-    def __init__(self, spool: Spool, book: JobBook, dispatcher: Dispatcher, delivery: Delivery) -> None:
+    def __init__(self, spool: Spool, book: JobBook, dispatcher: Dispatcher, delivery: Delivery,
+                 config: ServerConfig | None = None) -> None:
         self.spool = spool
         self.book = book
         self.dispatcher = dispatcher
         self.delivery = delivery
+        self.config = config
+        self.sweeper = Sweeper(spool, config.keep_printed_days) if config is not None else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -197,6 +209,11 @@ class AdminRequests:
 
     def _run(self) -> None:
         while not self._stop.wait(SCAN_SECONDS):
+            if self.sweeper is not None:
+                try:
+                    self.sweeper.tick()
+                except OSError:
+                    log.exception("sweeping kept job files in %s failed", self.spool.done)
             for request in sorted(requests_dir(self.spool).glob("*.req")):
                 try:
                     self.handle(request)
@@ -211,7 +228,8 @@ class AdminRequests:
             return  # withdrawn meanwhile
         order = json.loads(taken.read_text(encoding="utf-8"))
         try:
-            message = self._carry_out(str(order["action"]), str(order["job"]))
+            message = self._carry_out(str(order["action"]), str(order["job"]), str(order.get("printer") or ""),
+                                      str(order.get("who") or ""))
             ok = True
         except Busy:
             os.replace(taken, request)  # nothing changed; the next scan asks again
@@ -225,7 +243,16 @@ class AdminRequests:
         taken.unlink(missing_ok=True)
         log.info("jobs %s %s: %s", order["action"], order["job"], message)
 
-    def _carry_out(self, action: str, job_id: str) -> str:
+    def _carry_out(self, action: str, job_id: str, printer: str = "", who: str = "") -> str:
+        if action == "reprint":
+            from printserver.spool.reprint import reprint
+
+            if self.config is None:
+                raise SpoolError("this server cannot re-print (no configuration given to its admin thread)")
+            path = reprint(self.spool, self.book, self.config, job_id, printer, who)
+            self.dispatcher.submit(path)
+            target = record.printer if (record := read_record(path)) is not None else printer
+            return f"{path.stem}: re-print of {job_id} on {target}, queued"
         if action == "retry":
             path = retry(self.spool, job_id)
             self.dispatcher.resume(path)  # renders or delivers, as its record now says

@@ -5,7 +5,8 @@ Layout of the spool folder (owner-only: 0700 folders, 0600 files; these are pati
            their side files (record, renditions: spool/paths.py names them all)
   failed/  jobs whose rendering or delivery failed for good, with every side file and the reason, kept for
            inspection and `printserver jobs retry` (never silently dropped)
-  done/    the records (<job>.state.json, no pixels) of delivered jobs, for `printserver jobs`
+  done/    the records (<job>.state.json) of delivered jobs, for `printserver jobs`; with `keep_printed` also
+           their job files (pixels, for a re-print), removed after server.keep_printed_days (spool/retention.py)
   .lock    held by the one server using this spool
 
 Job file: b"PSJOB1\\n", an 8-byte big endian header length, a JSON header, then the raw pixel
@@ -101,8 +102,9 @@ def decode_job(data: bytes, *, pixels: bool = True) -> tuple[PrintJob, dict[str,
 class Spool:
     """The on-disk queue. One server process owns a spool folder at a time (flock)."""
 
-    def __init__(self, root: str | Path, *, max_jobs: int = 10_000) -> None:
+    def __init__(self, root: str | Path, *, max_jobs: int = 10_000, keep_printed: bool = False) -> None:
         self.root = Path(root)
+        self.keep_printed = keep_printed
         self.jobs = self.root / "jobs"
         self.failed = self.root / "failed"
         self.done = self.root / "done"
@@ -171,11 +173,16 @@ class Spool:
         return decode_job(data, pixels=False)
 
     def finish(self, path: Path) -> None:
-        """Every output has the job: forget it (durably, so a restart does not redo it); keep its record."""
+        """Every output has the job: forget it (durably, so a restart does not redo it); keep its record, and
+        with `keep_printed` its job file in done/ (stamped now: retention counts from delivery)."""
         paths = JobPaths.of(path)
         if paths.state.exists():
             os.replace(paths.state, self.done / paths.state.name)
-        path.unlink(missing_ok=True)  # first: a crash from here on leaves side files, never a job to redo
+        if self.keep_printed and path.exists():
+            os.utime(path)
+            os.replace(path, self.done / path.name)  # first: from here on a crash leaves side files, no job
+        else:
+            path.unlink(missing_ok=True)
         for side in paths.side_files():
             side.unlink(missing_ok=True)
         fsync_dir(self.jobs)

@@ -296,6 +296,7 @@ class JobIndex:
         folder = self.root / dict(FOLDERS)[job["location"]]
         job["record"] = record
         job["films_detail"] = read_films(self.root, job_id, folder / f"{job_id}.job")
+        job["kept"] = (folder / f"{job_id}.job").exists()  # its pixels are here: it can be re-printed
         job["timeline"] = timeline(record)
         job["pdfs"] = pdf_paths(record)
         job["identity"] = identity(record)

@@ -21,6 +21,10 @@ CONTEXT_RESULTS = {1: "rejected by the user", 2: "rejected, no reason", 3: "abst
                    4: "transfer syntaxes not supported"}
 
 
+#: Sub-folder of transcripts/ where the recorder keeps the snapshot of each association still open.
+OPEN_DIR = "open"
+
+
 def transcripts_dir(spool_root: Path) -> Path:
     return console_dir(spool_root) / "transcripts"
 
@@ -160,44 +164,57 @@ class TranscriptStore:
         self._headers: dict[str, dict[str, Any]] = {}
 
     def headers(self) -> list[dict[str, Any]]:
-        """Every transcript's header (no messages), newest first."""
+        """Every transcript's header (no messages), newest first; associations still open first of all
+        (their snapshot in open/, marked "open": true, read afresh each time: it grows)."""
         try:
             names = sorted((p.name for p in self.folder.glob("*.json")), reverse=True)
+            still_open = sorted((p.name for p in (self.folder / OPEN_DIR).glob("*.json")), reverse=True)
         except OSError:
-            names = []
+            names, still_open = [], []
         with self._lock:
             for stale in set(self._headers) - set(names):
                 del self._headers[stale]
-        out = []
+        out = [h for name in still_open if name not in names and (h := self._header(name[:-5])) is not None]
         for name in names:
             with self._lock:
                 header = self._headers.get(name)
             if header is None:
-                t = self.load(name[:-5])
-                if t is None:
+                header = self._header(name[:-5])
+                if header is None:
                     continue
-                header = {k: v for k, v in t.items() if k != "messages"}
-                header["id"] = name[:-5]
-                header["messages"] = len(t.get("messages", []))
-                header["findings"] = [asdict(f) for f in findings(t)]
                 with self._lock:
                     self._headers[name] = header
             out.append(header)
         return out
 
+    def _header(self, transcript_id: str) -> dict[str, Any] | None:
+        t = self.load(transcript_id)
+        if t is None:
+            return None
+        header = {k: v for k, v in t.items() if k != "messages"}
+        header["messages"] = len(t.get("messages", []))
+        header["findings"] = [asdict(f) for f in findings(t)]
+        return header
+
     def load(self, transcript_id: str) -> dict[str, Any] | None:
+        """One transcript: the final file, else the snapshot of the association still open."""
         if not transcript_id or "/" in transcript_id or transcript_id.startswith("."):
             return None
-        try:
-            t = json.loads((self.folder / f"{transcript_id}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        t["id"] = transcript_id
-        return dict(t)
+        for path in (self.folder / f"{transcript_id}.json", self.folder / OPEN_DIR / f"{transcript_id}.json"):
+            try:
+                t = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue  # written meanwhile: the final file exists now
+            except (OSError, ValueError):
+                return None
+            t["id"] = transcript_id
+            return dict(t)
+        return None
 
     def for_job(self, job_uid: str) -> list[dict[str, Any]]:
         return [h for h in self.headers() if job_uid in h.get("job_uids", [])]
 
     def for_calling_ae(self, calling_ae: str) -> list[dict[str, Any]]:
-        return [t for h in self.headers() if h.get("calling_ae") == calling_ae
+        """The finished associations of a calling AE (the acceptance report counts what ended)."""
+        return [t for h in self.headers() if h.get("calling_ae") == calling_ae and not h.get("open")
                 if (t := self.load(h["id"])) is not None]

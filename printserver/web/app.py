@@ -8,6 +8,7 @@ URLs; patient data never is.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from printserver.config import ServerConfig
 from printserver.outputs.health import HealthCache
 from printserver.views import acceptance, audit, printers
+from printserver.views.acceptance_pdf import acceptance_pdf
 from printserver.views.jobs import JobFilter, JobIndex
 from printserver.views.previews import preview_dir
 from printserver.views.transcripts import TranscriptStore, findings_json, modality_told, status_words
@@ -35,9 +37,11 @@ from printserver.web.auth import CSRF_HEADER, SESSION_COOKIE, SESSION_SECONDS, A
 
 HERE = Path(__file__).parent
 _ID = re.compile(r"^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$")
-ACTIONS = ("retry", "cancel")
+ACTIONS = ("retry", "cancel", "reprint")
+LOGIN_FAILURE_DELAY = 1.0
 
-Admin = Callable[[str, str], tuple[bool, str]]  # (action, job ID) -> (ok, message)
+#: (action, job ID, printer for a re-print or "", who) -> (ok, message); the server's admin thread does it
+Admin = Callable[[str, str, str, str], tuple[bool, str]]
 
 
 @dataclass
@@ -74,7 +78,7 @@ class Guard(BaseHTTPMiddleware):
         client = request.client.host if request.client else "?"
         viewer = self.auth.viewer(request.cookies.get(SESSION_COOKIE, ""),
                                   request.headers.get("authorization", ""), client)
-        if viewer is None and path not in ("/login",) and not path.startswith("/static/"):
+        if viewer is None and path != "/login" and not path.startswith("/static/"):
             if path.startswith("/api/"):
                 return JSONResponse({"error": "login required"}, status_code=401)
             return RedirectResponse("/login", status_code=303)
@@ -98,6 +102,7 @@ def create_app(state: ConsoleState) -> Starlette:
         viewer: Viewer | None = request.state.viewer
         html = env.get_template(template).render(
             request=request, csrf=state.auth.csrf_token(viewer) if viewer else "", login=state.auth.required,
+            viewer=viewer, can_act=viewer is not None and viewer.admin,
             printers_configured=[p.ae_title for p in state.config.printers], **context)
         return HTMLResponse(html)
 
@@ -158,25 +163,47 @@ def create_app(state: ConsoleState) -> Starlette:
     def acceptance_page(request: Request) -> Response:
         ae = request.path_params["ae"]
         r = acceptance.report(ae, state.transcripts.for_calling_ae(ae))
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", ae) or "AE"
         if request.url.path.endswith("/report.md"):
-            name = re.sub(r"[^A-Za-z0-9_-]", "_", ae) or "AE"
             return Response(acceptance.markdown(r), media_type="text/markdown; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="acceptance-{name}.md"'})
+        if request.url.path.endswith("/report.pdf"):
+            disposition = "attachment" if request.query_params.get("download") else "inline"
+            return Response(acceptance_pdf(r), media_type="application/pdf",
+                            headers={"Content-Disposition": f'{disposition}; filename="acceptance-{name}.pdf"'})
         return page(request, "acceptance.html", r=r)
 
     def audit_page(request: Request) -> Response:
         return page(request, "audit.html", entries=audit.entries(state.spool_root))
 
     async def login(request: Request) -> Response:
-        if request.method == "POST":
-            form = parse_qs((await request.body()).decode("utf-8", "replace"))
-            if state.auth.check_token(form.get("token", [""])[0]):
-                response = RedirectResponse("/", status_code=303)
-                response.set_cookie(SESSION_COOKIE, state.auth.new_session(), max_age=SESSION_SECONDS,
-                                    httponly=True, samesite="strict", secure=request.url.scheme == "https")
-                return response
-            return HTMLResponse(env.get_template("login.html").render(error=True), status_code=401)
-        return HTMLResponse(env.get_template("login.html").render(error=False))
+        def form_page(error: str, status: int = 200) -> HTMLResponse:
+            html = env.get_template("login.html").render(error=error, users=bool(state.auth.users),
+                                                         token=bool(state.auth.token))
+            return HTMLResponse(html, status_code=status)
+
+        if request.method != "POST":
+            return form_page("")
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        name, password = form.get("name", [""])[0], form.get("password", [""])[0]
+        if name:
+            user = await run_in_threadpool(state.auth.check_user, name, password)  # scrypt: off the event loop
+            session = state.auth.new_session(user=user.name) if user is not None else ""
+        else:
+            session = state.auth.new_session() if state.auth.check_token(form.get("token", [""])[0]) else ""
+        if not session:
+            await asyncio.sleep(LOGIN_FAILURE_DELAY)  # guessing online costs time too
+            return form_page("Wrong name or password." if name else "Wrong token.", 401)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_SECONDS, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
+
+    def logout(request: Request) -> Response:
+        state.auth.end_session(request.cookies.get(SESSION_COOKIE, ""))
+        response = JSONResponse({"logged_out": True})
+        response.delete_cookie(SESSION_COOKIE)
+        return response
 
     # --- files ------------------------------------------------------------------------------------
 
@@ -259,13 +286,29 @@ def create_app(state: ConsoleState) -> Starlette:
     def api_audit(request: Request) -> Response:
         return JSONResponse(audit.entries(state.spool_root))
 
-    def api_action(request: Request) -> Response:
+    async def api_action(request: Request) -> Response:
         action, job = request.path_params["action"], job_id(request)
         if action not in ACTIONS:
             return JSONResponse({"error": f"unknown action {action}"}, status_code=404)
-        ok, message = state.admin(action, job)
-        entry = audit.record(state.spool_root, request.state.viewer.who, action, job, ok, message)
+        if not request.state.viewer.admin:
+            return JSONResponse({"error": f"{request.state.viewer.user} is a viewer: only an admin may retry, "
+                                          "cancel or re-print"}, status_code=403)
+        printer = ""
+        if action == "reprint":  # body {"printer": AE} (optional: the job's own printer)
+            try:
+                body = await request.json() if await request.body() else {}
+            except ValueError:
+                body = None
+            if not isinstance(body, dict) or not isinstance(body.get("printer", ""), str):
+                return JSONResponse({"error": 'send {"printer": "<AE title>"} or nothing'}, status_code=400)
+            printer = body.get("printer", "")
+        who = request.state.viewer.who
+        ok, message = await run_in_threadpool(state.admin, action, job, printer, who)
+        what = f"{action} on {printer}" if printer else action
+        entry = audit.record(state.spool_root, who, what, job, ok, message)
         state.index.refresh(force=True)
+        if ok and action == "reprint":
+            entry["new_job"] = message.split(":", 1)[0]  # the admin's answer starts with the new job's ID
         return JSONResponse(entry, status_code=200 if ok else 409)
 
     routes = [
@@ -273,8 +316,10 @@ def create_app(state: ConsoleState) -> Starlette:
         Route("/jobs/{job_id}/films/{n:int}.png", film_png), Route("/jobs/{job_id}/pdf/{n:int}", job_pdf),
         Route("/associations", transcripts_page), Route("/associations/{tid}", transcript_page),
         Route("/printers", printers_page), Route("/acceptance", acceptance_index),
-        Route("/acceptance/{ae}/report.md", acceptance_page), Route("/acceptance/{ae}", acceptance_page),
+        Route("/acceptance/{ae}/report.md", acceptance_page), Route("/acceptance/{ae}/report.pdf", acceptance_page),
+        Route("/acceptance/{ae}", acceptance_page),
         Route("/audit", audit_page), Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
         Route("/api/jobs", api_jobs), Route("/api/jobs/query", api_jobs_query, methods=["POST"]),
         Route("/api/jobs/{job_id}", api_job),
         Route("/api/jobs/{job_id}/transcripts", api_job_transcripts),

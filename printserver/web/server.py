@@ -41,9 +41,10 @@ class Console:
         self.state: Any = None
         if web:
             host, _ = parse_web_address(web)
-            if not _loopback(host) and not config.web_token:
-                raise ConfigError(f"server.web_token: the console would listen on {host}, not loopback: "
-                                  "configure a token (or bind it to 127.0.0.1)")
+            if not _loopback(host) and not (config.web_token or config.web_users):
+                raise ConfigError(f"server.web_user / server.web_token: the console would listen on {host}, not "
+                                  "loopback: configure users ([[server.web_user]], hashes from `printserver "
+                                  "web-passwd`) or a token (or bind it to 127.0.0.1)")
 
     def evt_handlers(self) -> list[Any]:
         return self.recorder.evt_handlers()
@@ -73,10 +74,11 @@ class Console:
         self._socket = sock
         spool = self.server.spool
 
-        def ask(action: str, job_id: str) -> tuple[bool, str]:
-            return admin.ask_server(spool, action, job_id, timeout=30)
+        def ask(action: str, job_id: str, printer: str, who: str) -> tuple[bool, str]:
+            return admin.ask_server(spool, action, job_id, timeout=30, printer=printer, who=who)
 
-        self.state = ConsoleState(self.spool_root, self.config, Auth(self.config.web_token), ask,
+        auth = Auth(self.config.web_token, users=self.config.web_users)
+        self.state = ConsoleState(self.spool_root, self.config, auth, ask,
                                   health=self.server.handlers.health)
         config = uvicorn.Config(create_app(self.state), log_level="warning", access_log=False, lifespan="off")
         self._uvicorn = uvicorn.Server(config)

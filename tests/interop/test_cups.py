@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,8 +26,8 @@ from printserver.net.scp import PrintServer
 from printserver.outputs import cups as cupsout
 from printserver.render.pdf import fit_scale
 from printserver.status import Status
+from tests import printscu
 from tests.cupsbed import CupsBed, dump
-from tests.printscu import META, PrintSCU
 
 pytestmark = pytest.mark.skipif(not cupsout.available(), reason="pycups not installed (printserver[cups])")
 
@@ -59,32 +58,11 @@ def make_server(tmp_path: Path, bed: CupsBed) -> Iterator[Any]:
     bed.accept()
 
 
-class JobSCU(PrintSCU):
-    """A print SCU that negotiates Print Job and records the events it receives."""
+class JobSCU(printscu.JobSCU):
+    """The shared Print Job SCU, calling the CUPS printer."""
 
     def __init__(self, port: int, **kw: Any) -> None:
-        super().__init__(port, called_ae="FILMCUPS", contexts=[META, uids.PRINT_JOB], **kw)
-        self.events: list[tuple[int, str]] = []
-        self._got = threading.Condition()
-
-    def __enter__(self) -> JobSCU:
-        super().__enter__()
-        self.assoc.bind(evt.EVT_N_EVENT_REPORT, self._on_event)
-        return self
-
-    def _on_event(self, event: Any) -> tuple[int, None]:
-        with self._got:
-            self.events.append((int(event.request.EventTypeID), str(event.event_information.ExecutionStatusInfo)))
-            self._got.notify_all()
-        return 0x0000, None
-
-    def wait_event(self, type_id: int, info: str | None = None, timeout: float = 30) -> list[tuple[int, str]]:
-        """Wait for an event; N-GETs are sent only between events (a pynetdicom SCU waiting for a response
-        takes an N-EVENT-REPORT-RQ arriving then for the response and aborts)."""
-        with self._got:
-            assert self._got.wait_for(lambda: any(e[0] == type_id and info in (None, e[1]) for e in self.events),
-                                      timeout), self.events
-            return list(self.events)
+        super().__init__(port, called_ae="FILMCUPS", **kw)
 
     def print_one(self, film_size: str = "14INX17IN", **session: Any) -> str:
         ds = Dataset()
@@ -98,11 +76,6 @@ class JobSCU(PrintSCU):
         item = rsp[0x21000500].value[0]
         assert item.ReferencedSOPClassUID == uids.PRINT_JOB
         return str(item.ReferencedSOPInstanceUID)
-
-    def job_status(self, job_uid: str) -> tuple[str, str]:
-        status, ds = self.assoc.send_n_get([], uids.PRINT_JOB, job_uid, msg_id=next(self._ids))
-        assert int(status.Status) == Status.SUCCESS
-        return str(ds.ExecutionStatus), str(ds.ExecutionStatusInfo)
 
     def printer_status(self) -> tuple[str, str]:
         _, ds = self.n_get(None)

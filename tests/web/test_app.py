@@ -9,51 +9,19 @@ import urllib.error
 import urllib.request
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
 
-import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
 from printserver import config
-from printserver.views.previews import write_previews
 from printserver.web.app import ConsoleState, create_app
 from printserver.web.auth import Auth
 from tests.dcmtk import free_port
-from tests.views.records import put_record
-from tests.views.test_transcripts import TRANSCRIPT
-
-
-class FakeFilm:
-    film_number = 1
-    attributes: ClassVar[dict[str, str]] = {"FilmSizeID": "14INX17IN", "ImageDisplayFormat": "STANDARD\\1,1",
-                                            "FilmOrientation": "PORTRAIT"}
-    width_mm, height_mm, image_boxes, color = 355.6, 431.8, (), False
-
-
-class FakeJob:
-    films = (FakeFilm(),)
-
-
-@pytest.fixture
-def spool(tmp_path: Path) -> Path:
-    spool = tmp_path / "spool"
-    done = put_record(spool, "0001-done", calling="CT1", pdf=str(tmp_path / "f.pdf"))
-    (tmp_path / "f.pdf").write_bytes(b"%PDF-1.5 test\n")
-    put_record(spool, "0002-failed", where="failed", state="failed", status="FAILURE", calling="MR2",
-               created="2026-11-30T11:00:00+00:00", patient_id="PID-4711")
-    raster = np.tile(np.linspace(0, 65535, 400, dtype=np.uint16), (500, 1))
-    write_previews(spool / "done" / "0001-done.job", FakeJob(), [raster])
-    transcripts = spool / "console" / "transcripts"
-    transcripts.mkdir()
-    uid = json.loads(done.read_text())["job_uid"]
-    (transcripts / "00000000000000000001-abc.json").write_text(json.dumps(TRANSCRIPT | {"job_uids": [uid]}))
-    return spool
 
 
 def client(spool: Path, token: str = "", calls: list[tuple[str, str]] | None = None,
            cfg: config.ServerConfig | None = None) -> TestClient:
-    def admin(action: str, job: str) -> tuple[bool, str]:
+    def admin(action: str, job: str, printer: str = "", who: str = "") -> tuple[bool, str]:
         if calls is not None:
             calls.append((action, job))
         return (job == "0002-failed", f"{job}: queued again" if job == "0002-failed" else f"job {job}: no match")

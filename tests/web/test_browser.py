@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,28 +19,10 @@ import pytest
 
 from tests.dcmtk import DcmtkPrintScu, PrintOptions, dcmtk_available, free_port, write_test_image
 from tests.serverproc import ServerProcess
+from tests.web.conftest import have_chromium
 
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(DRIVER).exists() and dcmtk_available()),
+pytestmark = pytest.mark.skipif(not (have_chromium() and dcmtk_available()),
                                 reason="needs Debian chromium, chromium-driver and dcmtk (./run test installs them)")
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
-                 "--disable-gpu", "--no-first-run"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)  # the Debian driver: nothing downloaded
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def refuse(port: int) -> bool:

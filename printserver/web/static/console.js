@@ -76,17 +76,38 @@ function actions() {
     b.disabled = true;
     const out = document.getElementById("action-result");
     out.textContent = `${b.dataset.action}…`;
+    const printer = document.getElementById("reprint-printer");
+    const body = b.dataset.action === "reprint" && printer ? JSON.stringify({printer: printer.value}) : undefined;
     const r = await fetch(`/api/jobs/${encodeURIComponent(b.dataset.job)}/${b.dataset.action}`,
-      {method: "POST", headers: {"X-CSRF-Token": csrf()}});
+      {method: "POST", body, headers: {"X-CSRF-Token": csrf(), "Content-Type": "application/json"}});
     const answer = await r.json();
     out.textContent = answer.message || answer.error;
+    if (answer.new_job) {
+      out.append(" ");
+      const a = Object.assign(document.createElement("a"), {href: `/jobs/${encodeURIComponent(answer.new_job)}`, id: "new-job"});
+      a.textContent = "open the new job";
+      out.append(a);
+    }
     b.disabled = false;
   }));
 }
 
+function logout() {
+  const b = document.getElementById("logout");
+  if (b) b.addEventListener("click", async () => {
+    await fetch("/logout", {method: "POST", headers: {"X-CSRF-Token": csrf()}});
+    location.href = "/login";
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  logout();
   const page = document.body.dataset.page;
   if (page === "jobs") jobsPage();
   if (page === "job") jobPage();
+  // an association still open, or the list while one is: look again shortly (its snapshot grows each second)
+  if ((page === "association" || page === "associations") && document.querySelector("[data-open], span.open")) {
+    setTimeout(() => location.reload(), POLL_MS);
+  }
   actions();
 });
