@@ -181,7 +181,7 @@ class TranscriptRecorder:
         with self._lock:
             t = self._open.pop(id(event.assoc), None)
         if t is not None:
-            t["outcome"] = t["outcome"] or "connection closed"
+            t["outcome"] = t["outcome"] or _closed_outcome(event.assoc)
             self._queue.put((self._write, (t,)))
 
     def on_job(self, record: Any) -> None:
@@ -319,3 +319,17 @@ class TranscriptRecorder:
             except (OSError, ValueError):
                 continue
         return removed
+
+
+#: DUL state "awaiting transport close after release" (PS3.8 9.2): a close there ends an orderly release.
+_RELEASED_AWAITING_CLOSE = "Sta13"
+
+
+def _closed_outcome(assoc: Any) -> str:
+    """The outcome of an association whose connection closed before EVT_RELEASED/ABORTED reached us.
+
+    pynetdicom fires EVT_CONN_CLOSE in the DUL thread (AR-5) while the association thread may still be on
+    its way to EVT_RELEASED: a peer that closes at once after our A-RELEASE-RP wins that race.
+    """
+    state = getattr(getattr(getattr(assoc, "dul", None), "state_machine", None), "current_state", "")
+    return "released" if state == _RELEASED_AWAITING_CLOSE else "connection closed"

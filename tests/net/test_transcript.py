@@ -83,3 +83,18 @@ def test_refused_and_failed_requests_are_recorded_as_findings(tmp_path: Path) ->
     (finding,) = findings(failed)
     assert finding.severity == "failure" and finding.keyword == "FilmSizeID"
     assert "N-CREATE Basic Film Box SOP Class answered 0x0106 Invalid attribute value" in finding.text
+
+
+def test_a_close_after_our_release_response_is_a_release_not_a_lost_connection() -> None:
+    """EVT_CONN_CLOSE (DUL thread, AR-5) may come before EVT_RELEASED (association thread) when the peer
+    closes at once after our A-RELEASE-RP: the DUL state then says the release was orderly."""
+    from types import SimpleNamespace
+
+    from printserver.net.transcript import _closed_outcome
+
+    def assoc(state: str) -> SimpleNamespace:
+        return SimpleNamespace(dul=SimpleNamespace(state_machine=SimpleNamespace(current_state=state)))
+
+    assert _closed_outcome(assoc("Sta13")) == "released"
+    assert _closed_outcome(assoc("Sta6")) == "connection closed"  # closed mid-association
+    assert _closed_outcome(SimpleNamespace()) == "connection closed"
