@@ -34,6 +34,7 @@ class PrintJobs:
         self._lock = threading.Lock()
         self._watch: dict[str, tuple[Any, threading.Event]] = {}  # job UID -> (association, response sent)
         self._unsent: dict[Any, list[threading.Event]] = {}  # association -> gates of its unanswered prints
+        self._told: dict[str, tuple[str, str]] = {}  # job UID -> (Execution Status, Info) last put out
         self._outbox: queue.Queue[tuple[Any, threading.Event, str, int, Dataset] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._send_loop, name="print-job-events", daemon=True)
         self._thread.start()
@@ -50,6 +51,7 @@ class PrintJobs:
         """The job was not accepted after all (the spool refused it): no events."""
         with self._lock:
             watched = self._watch.pop(job_uid, None)
+            self._told.pop(job_uid, None)
             if watched is not None:
                 assoc, gate = watched
                 gates = self._unsent.get(assoc, [])
@@ -70,16 +72,23 @@ class PrintJobs:
         with self._lock:
             for uid in [u for u, (a, _) in self._watch.items() if a is assoc]:
                 del self._watch[uid]
+                self._told.pop(uid, None)
             for gate in self._unsent.pop(assoc, []):
                 gate.set()
 
     def _on_change(self, record: JobRecord) -> None:
+        """An event when Execution Status or Info changed (PS3.4 H.4.5.1.2), not on every record change:
+        a job retrying an output rewrites its record each attempt, and an event storm keeps the SCU's
+        release waiting (the reactor is paused while each event waits for its answer)."""
+        told = (record.execution_status, record.execution_status_info)
         with self._lock:
             watched = self._watch.get(record.job_uid)
-            if watched is not None and record.execution_status in (DONE, FAILURE):
+            if watched is None or self._told.get(record.job_uid) == told:
+                return
+            self._told[record.job_uid] = told
+            if record.execution_status in (DONE, FAILURE):
                 del self._watch[record.job_uid]
-        if watched is None:
-            return
+                del self._told[record.job_uid]
         assoc, gate = watched
         self._outbox.put((assoc, gate, record.job_uid, EVENT_TYPE_ID[record.execution_status],
                           event_information(record)))
