@@ -87,6 +87,7 @@ class PrintSCU:
 
     def __exit__(self, *exc: object) -> None:
         if self.assoc is not None and self.assoc.is_established:
+            self.assoc.acse_timeout = 5  # bounded: events still arriving must not hold a test's release
             self.assoc.release()
         self.ae.shutdown()
 

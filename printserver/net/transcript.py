@@ -31,6 +31,7 @@ from typing import Any
 
 from pydicom.datadict import keyword_for_tag
 from pynetdicom import evt
+from pynetdicom.pdu_primitives import A_RELEASE
 
 from printserver.config import ServerConfig
 from printserver.net import acceptance
@@ -90,7 +91,8 @@ class TranscriptRecorder:
         return [(evt.EVT_REQUESTED, self.on_requested), (evt.EVT_ACCEPTED, self.on_accepted),
                 (evt.EVT_REJECTED, self.on_rejected), (evt.EVT_DIMSE_RECV, self.on_recv),
                 (evt.EVT_DIMSE_SENT, self.on_sent), (evt.EVT_RELEASED, self.on_released),
-                (evt.EVT_ABORTED, self.on_aborted), (evt.EVT_CONN_CLOSE, self.on_closed)]
+                (evt.EVT_ABORTED, self.on_aborted), (evt.EVT_ACSE_SENT, self.on_acse_sent),
+                (evt.EVT_CONN_CLOSE, self.on_closed)]
 
     def start(self) -> None:
         from printserver.views.previews import private_dir
@@ -177,11 +179,19 @@ class TranscriptRecorder:
             t["outcome"] = "aborted"
 
     @_guard
+    def on_acse_sent(self, event: Any) -> None:
+        """Our A-RELEASE-RP, handed to the DUL before the peer can close (see _closed_outcome)."""
+        if isinstance(event.primitive, A_RELEASE) and event.primitive.result == "affirmative":
+            t = self._get(event)
+            if t is not None:
+                t["release_answered"] = True
+
+    @_guard
     def on_closed(self, event: Any) -> None:
         with self._lock:
             t = self._open.pop(id(event.assoc), None)
         if t is not None:
-            t["outcome"] = t["outcome"] or _closed_outcome(event.assoc)
+            t["outcome"] = t["outcome"] or ("released" if t.pop("release_answered", False) else "connection closed")
             self._queue.put((self._write, (t,)))
 
     def on_job(self, record: Any) -> None:
@@ -320,16 +330,3 @@ class TranscriptRecorder:
                 continue
         return removed
 
-
-#: DUL state "awaiting transport close after release" (PS3.8 9.2): a close there ends an orderly release.
-_RELEASED_AWAITING_CLOSE = "Sta13"
-
-
-def _closed_outcome(assoc: Any) -> str:
-    """The outcome of an association whose connection closed before EVT_RELEASED/ABORTED reached us.
-
-    pynetdicom fires EVT_CONN_CLOSE in the DUL thread (AR-5) while the association thread may still be on
-    its way to EVT_RELEASED: a peer that closes at once after our A-RELEASE-RP wins that race.
-    """
-    state = getattr(getattr(getattr(assoc, "dul", None), "state_machine", None), "current_state", "")
-    return "released" if state == _RELEASED_AWAITING_CLOSE else "connection closed"

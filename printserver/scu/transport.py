@@ -35,6 +35,7 @@ COLOR_COMPONENTS = (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_COL
 #: What `printserver print` / `status` propose: both meta classes, and each component on its own context.
 PROPOSED_CONTEXTS = (META, COLOR_META, *COMPONENTS, uids.BASIC_COLOR_IMAGE_BOX)
 TRANSFER_SYNTAXES = [uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.IMPLICIT_VR_LITTLE_ENDIAN]
+RELEASE_SECONDS = 5.0
 
 
 class PrintClientError(Exception):
@@ -155,7 +156,10 @@ class NetworkTransport:
         return self._call(self.assoc.send_n_delete, sop_class, uid, meta_uid=self._meta(sop_class))
 
     def release(self) -> None:
+        """Release, waiting at most RELEASE_SECONDS for the answer, then abort: everything asked is answered
+        by now, and a printer busy sending Print Job events may not get to the release for a long time."""
         if self.assoc.is_established:
+            self.assoc.acse_timeout = min(self.assoc.acse_timeout or RELEASE_SECONDS, RELEASE_SECONDS)
             self.assoc.release()
         self.ae.shutdown()
 
