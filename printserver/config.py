@@ -79,6 +79,9 @@ class PrinterProfile:
     #: then see the colour contexts rejected at negotiation and print in gray).
     supports_color: bool = True
     session_print: bool = True  # film session N-ACTION (collation)
+    #: Film boxes with images a film session holds for its Print (Printer Configuration Retrieval's
+    #: Maximum Collated Films); beyond it printed ones let go of their images, unprinted ones get 0213.
+    max_collated_films: int = 100
     max_copies: int = 99
     max_image_pixels: int = 25_000_000  # Rows x Columns of one image box
     resolution_dpi: dict[str, int] = field(default_factory=lambda: {"STANDARD": 300, "HIGH": 600})
@@ -266,7 +269,7 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
         _check(isinstance(dpi, int) and 50 <= dpi <= 1200, f"{key}.resolution_dpi.{rid}", "must be 50..1200 dpi")
     _check(p.default_resolution_id in p.resolution_dpi, f"{key}.default_resolution_id",
            "must be a key of resolution_dpi")
-    for name in ("max_image_boxes", "max_copies", "max_image_pixels", "default_illumination"):
+    for name in ("max_image_boxes", "max_copies", "max_image_pixels", "default_illumination", "max_collated_films"):
         _check(getattr(p, name) > 0, f"{key}.{name}", "must be positive")
     _check(p.bins >= 0, f"{key}.bins", "must not be negative")
     for ae in p.allowed_calling_aes:

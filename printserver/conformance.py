@@ -248,7 +248,8 @@ def printer_section(p: PrinterProfile, layouts: LayoutData, number: int) -> list
         ["Unknown printer-defined values (Medium Type, Film Destination, Smoothing Type, Configuration "
          "Information)", "lenient: the printer's default is used, 0116 warning naming the attribute, recorded in "
          "the job" if p.value_policy == "lenient" else "strict: refused with 0106", f"value_policy = {p.value_policy}"],
-        ["Film session print (collation)", "yes" if p.session_print else "no (C616 / B601)", "-"],
+        ["Film session print (collation)", f"yes, up to {p.max_collated_films} film boxes (then 0213; printed "
+         "ones let go of their images first)" if p.session_print else "no (C616 / B601)", "-"],
         ["Largest image box image", f"{p.max_image_pixels} pixels (Rows x Columns; larger: C605)", "-"],
     ]
     lines += _table(["Attribute", "Supported values", "Default"], rows)

@@ -16,10 +16,20 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from printserver.config import PrinterProfile
-from printserver.layout import LayoutData, film_dimensions, image_box_rects, mm_to_px, parse_display_format
+from printserver.layout import (
+    LayoutData,
+    Rect,
+    film_dimensions,
+    image_box_rects,
+    mm_to_px,
+    parse_display_format,
+)
 from printserver.render.tone import stored_to_density
 
 DISPLAY_FORMAT = "ROW\\1,2"  # wedge across the top; grid bottom left, resolution bars bottom right
+#: For printers offering only STANDARD formats (DCMTK's dcmprscp, many imagers): the same three parts
+#: drawn into one image at GRID_PX_PER_MM, printed at its true width through Requested Image Size.
+SINGLE_IMAGE_FORMAT = "STANDARD\\1,1"
 WEDGE_STEPS = 21
 TOP = 4095  # 12-bit
 GRID_PITCH_MM = 10
@@ -124,8 +134,12 @@ def _bars_image(size_px: int, dpi: int) -> tuple[np.ndarray, tuple[float, ...]]:
 def build_test_film(profile: PrinterProfile, layouts: LayoutData, *, film_size: str | None = None,
                     orientation: str = "PORTRAIT", resolution: str | None = None, min_density: int | None = None,
                     max_density: int | None = None, illumination: int | None = None,
-                    ambient: int | None = None) -> TestFilm:
-    """The QC film for this printer; unset values are the printer's defaults."""
+                    ambient: int | None = None, single_image: bool = False) -> TestFilm:
+    """The QC film for this printer; unset values are the printer's defaults.
+
+    ``single_image``: one STANDARD\\1,1 image holding wedge, grid and bars where the ROW\\1,2 boxes
+    would be, for printers that refuse ROW formats; its bars are then counted in image pixels.
+    """
     film_box = {
         "FilmSizeID": film_size or profile.default_film_size,
         "FilmOrientation": orientation,
@@ -150,6 +164,8 @@ def build_test_film(profile: PrinterProfile, layouts: LayoutData, *, film_size: 
     grid_w = int((rects[1].width - 4) // GRID_PITCH_MM) * GRID_PITCH_MM
     grid_h = int((rects[1].height - 4) // GRID_PITCH_MM) * GRID_PITCH_MM
     dpi = profile.resolution_dpi[film_box["RequestedResolutionID"]]
+    if single_image:
+        return _single_image_film(film_box, wedge, rects, (grid_w, grid_h), width, height, layouts)
     bars_px = min(mm_to_px(rects[2].width, dpi), mm_to_px(rects[2].height, dpi), 1500) - 4
     bars, lp = _bars_image(bars_px, dpi)
     boxes = (
@@ -159,3 +175,31 @@ def build_test_film(profile: PrinterProfile, layouts: LayoutData, *, film_size: 
         _box(3, bars, MagnificationType="NONE"),
     )
     return TestFilm(DISPLAY_FORMAT, film_box, boxes, wedge, (grid_w, grid_h), lp)
+
+
+def _single_image_film(film_box: dict[str, Any], wedge: tuple[tuple[int, float], ...], rects: list[Rect],
+                       grid_mm: tuple[int, int], width: float, height: float, layouts: LayoutData) -> TestFilm:
+    """The three parts pasted at their ROW\\1,2 places into one image of the whole STANDARD\\1,1 box."""
+    (box,) = image_box_rects(parse_display_format(SINGLE_IMAGE_FORMAT), width, height, margin=layouts.margin_mm,
+                             gap=layouts.gap_mm)
+    scale = GRID_PX_PER_MM
+    canvas = np.full((int(box.height * scale), int(box.width * scale)), TOP, np.uint16)
+
+    def paste(part: np.ndarray, rect: Rect, fill: bool = False) -> None:
+        """Centre ``part`` in ``rect`` (film mm); resized (nearest pixel) to fill it, or if it does not fit."""
+        w, h = int(rect.width * scale) - 2, int(rect.height * scale) - 2
+        if fill or part.shape[1] > w or part.shape[0] > h:
+            factor = min(w / part.shape[1], h / part.shape[0])
+            size = (max(1, int(part.shape[1] * factor)), max(1, int(part.shape[0] * factor)))
+            part = np.asarray(Image.fromarray(part).resize(size, Image.Resampling.NEAREST))
+        x = int((rect.x - box.x) * scale) + (int(rect.width * scale) - part.shape[1]) // 2
+        y = int((rect.y - box.y) * scale) + (int(rect.height * scale) - part.shape[0]) // 2
+        canvas[y:y + part.shape[0], x:x + part.shape[1]] = part
+
+    paste(_wedge_image(list(wedge)), rects[0], fill=True)  # the grid and bars keep their pixel pitch
+    paste(_grid_image(*grid_mm), rects[1])
+    bars_px = min(int(rects[2].width * scale), int(rects[2].height * scale), 1500) - 4
+    bars, lp = _bars_image(bars_px, round(scale * 25.4))
+    paste(bars, rects[2])
+    image = _box(1, canvas, RequestedImageSize=f"{canvas.shape[1] / scale:g}", MagnificationType="REPLICATE")
+    return TestFilm(SINGLE_IMAGE_FORMAT, film_box, (image,), wedge, grid_mm, lp)

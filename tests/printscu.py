@@ -8,6 +8,7 @@ member, never an empty Dataset, increasing message IDs, a bound N-EVENT-REPORT h
 from __future__ import annotations
 
 import itertools
+import threading
 from typing import Any
 
 import numpy as np
@@ -182,6 +183,40 @@ class PrintSCU:
 
     def delete_film_box(self) -> int:
         return self._status((self.n_delete(uids.BASIC_FILM_BOX, self.film_box_uid), None))[0]
+
+
+class JobSCU(PrintSCU):
+    """A print SCU that negotiates Print Job: records the N-EVENT-REPORTs it receives, asks Print Job N-GET."""
+
+    def __init__(self, port: int, **kw: Any) -> None:
+        super().__init__(port, contexts=[META, uids.PRINT_JOB], **kw)
+        self.events: list[tuple[int, str]] = []
+        self._got = threading.Condition()
+
+    def __enter__(self) -> JobSCU:
+        super().__enter__()
+        self.assoc.bind(evt.EVT_N_EVENT_REPORT, self._on_event)
+        return self
+
+    def _on_event(self, event: Any) -> tuple[int, None]:
+        with self._got:
+            self.events.append((int(event.request.EventTypeID), str(event.event_information.ExecutionStatusInfo)))
+            self._got.notify_all()
+        return 0x0000, None
+
+    def wait_event(self, type_id: int, info: str | None = None, timeout: float = 30) -> list[tuple[int, str]]:
+        """Wait for an event; N-GETs are sent only between events (a pynetdicom SCU waiting for a response
+        takes an N-EVENT-REPORT-RQ arriving then for the response and aborts)."""
+        with self._got:
+            assert self._got.wait_for(lambda: any(e[0] == type_id and info in (None, e[1]) for e in self.events),
+                                      timeout), self.events
+            return list(self.events)
+
+    def job_status(self, job_uid: str) -> tuple[str, str]:
+        """The Print Job's (Execution Status, Execution Status Info) as an N-GET answers them now."""
+        status, ds = self.assoc.send_n_get([], uids.PRINT_JOB, job_uid, msg_id=next(self._ids))
+        assert int(status.Status) == 0x0000, status
+        return str(ds.ExecutionStatus), str(ds.ExecutionStatusInfo)
 
 
 def print_film(port: int, images: list[np.ndarray | None], display_format: str = "STANDARD\\1,1", *,

@@ -42,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     net.add_argument("--called-ae", help="the printer's AE title")
     net.add_argument("--calling-ae", default="PRINTSERVER", help="our AE title (default PRINTSERVER)")
     net.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--single-image", action="store_true",
+                   help="one STANDARD\\1,1 image instead of ROW\\1,2 boxes (used on its own when a printer "
+                        "refuses ROW\\1,2)")
     p.set_defaults(func=run)
 
 
@@ -53,20 +56,26 @@ def _check(reply: Reply, what: str) -> Reply:
     return reply
 
 
-def print_test_film(film: TestFilm, transport: LocalTransport | NetworkTransport) -> None:
-    """The test film's conversation, on any transport (the model in-process, or a printer)."""
+def print_test_film(film: TestFilm, transport: LocalTransport | NetworkTransport,
+                    fallback: TestFilm | None = None) -> TestFilm:
+    """The test film's conversation, on any transport (the model in-process, or a printer).
+
+    A printer refusing the film's display format (many offer STANDARD formats only) gets ``fallback``,
+    the same film as one image, in the same film session; returns the film printed.
+    """
+    film = _without_presentation_lut(film, transport)
+    fallback = fallback and _without_presentation_lut(fallback, transport)
     session_uid = uids.new_uid()
     _check(transport.n_create(uids.BASIC_FILM_SESSION, session_uid, None), "Film Session N-CREATE")
-    ds = Dataset()
-    ds.ImageDisplayFormat = film.display_format
-    ref = Dataset()
-    ref.ReferencedSOPClassUID = uids.BASIC_FILM_SESSION
-    ref.ReferencedSOPInstanceUID = session_uid
-    ds.ReferencedFilmSessionSequence = Sequence([ref])
-    for keyword, value in film.film_box.items():
-        setattr(ds, keyword, value)
     box_uid = uids.new_uid()
-    reply = _check(transport.n_create(uids.BASIC_FILM_BOX, box_uid, ds), "Film Box N-CREATE")
+    reply = transport.n_create(uids.BASIC_FILM_BOX, box_uid, _film_box(film, session_uid))
+    if reply.category is Category.FAILURE and fallback is not None:
+        log.warning("the printer refused %s (%s%s): printing the test film as one %s image", film.display_format,
+                    describe(reply.status), f": {reply.error_comment}" if reply.error_comment else "",
+                    fallback.display_format)
+        film, box_uid = fallback, uids.new_uid()
+        reply = transport.n_create(uids.BASIC_FILM_BOX, box_uid, _film_box(film, session_uid))
+    _check(reply, "Film Box N-CREATE")
     refs = reply.dataset.ReferencedImageBoxSequence if reply.dataset is not None else []
     if len(refs) != len(film.image_boxes):
         raise PrintClientError(f"the printer made {len(refs)} image boxes for {film.display_format}")
@@ -76,6 +85,37 @@ def print_test_film(film: TestFilm, transport: LocalTransport | NetworkTransport
     _check(transport.n_action(uids.BASIC_FILM_BOX, box_uid, 1), "Film Box N-ACTION")
     transport.n_delete(uids.BASIC_FILM_BOX, box_uid)
     transport.n_delete(uids.BASIC_FILM_SESSION, session_uid)
+    return film
+
+
+def _film_box(film: TestFilm, session_uid: str) -> Dataset:
+    ds = Dataset()
+    ds.ImageDisplayFormat = film.display_format
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = uids.BASIC_FILM_SESSION
+    ref.ReferencedSOPInstanceUID = session_uid
+    ds.ReferencedFilmSessionSequence = Sequence([ref])
+    for keyword, value in film.film_box.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
+def _without_presentation_lut(film: TestFilm, transport: LocalTransport | NetworkTransport) -> TestFilm:
+    """Illumination and Reflected Ambient Light belong to Presentation LUT (PS3.4 H.4.2.2.4): a printer
+    that did not accept that SOP class refuses them (DCMTK: 0105), so they are left to its defaults."""
+    if isinstance(transport, LocalTransport) or uids.PRESENTATION_LUT in transport.accepted:
+        return film
+    log.warning("the printer does not offer Presentation LUT: Illumination and Reflected Ambient Light are "
+                "its own; the wedge's target ODs assume L0 %s, La %s cd/m²", film.film_box.get("Illumination"),
+                film.film_box.get("ReflectedAmbientLight"))
+    box = {k: v for k, v in film.film_box.items() if k not in ("Illumination", "ReflectedAmbientLight")}
+    return replace(film, film_box=box)
+
+
+def _summary(film: TestFilm) -> str:
+    return (f"{film.film_box['FilmSizeID']} {film.film_box['FilmOrientation']} {film.display_format}; wedge ODs "
+            f"{', '.join(f'{od:.2f}' for _, od in film.wedge)}; grid {film.grid_mm[0]}x{film.grid_mm[1]} mm; "
+            f"bars {', '.join(map(str, film.bars_lp_per_mm))} lp/mm")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,26 +125,26 @@ def run(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     profile = cfg.printers[0]
     layouts = load_layouts(cfg.layouts_dir)
-    film = build_test_film(profile, layouts, film_size=args.film_size, orientation=args.orientation,
-                           resolution=args.resolution, min_density=args.min_density, max_density=args.max_density,
-                           illumination=args.illumination, ambient=args.ambient)
-    summary = (f"{film.film_box['FilmSizeID']} {film.film_box['FilmOrientation']}; wedge ODs "
-               f"{', '.join(f'{od:.2f}' for _, od in film.wedge)}; grid {film.grid_mm[0]}x{film.grid_mm[1]} mm; "
-               f"bars {', '.join(map(str, film.bars_lp_per_mm))} lp/mm")
+    settings = dict(film_size=args.film_size, orientation=args.orientation, resolution=args.resolution,
+                    min_density=args.min_density, max_density=args.max_density, illumination=args.illumination,
+                    ambient=args.ambient)
+    film = build_test_film(profile, layouts, single_image=args.single_image, **settings)
+    single = film if args.single_image else build_test_film(profile, layouts, single_image=True, **settings)
     try:
         if args.host:
             if not (args.port and args.called_ae):
                 print("printserver testfilm: --host needs --port and --called-ae", file=sys.stderr)
                 return 2
-            transport = NetworkTransport(args.host, args.port, args.called_ae, args.calling_ae, timeout=args.timeout)
+            transport = NetworkTransport(args.host, args.port, args.called_ae, args.calling_ae, timeout=args.timeout,
+                                         presentation_lut=True)
             try:
-                print_test_film(film, transport)
+                printed = print_test_film(film, transport, fallback=None if args.single_image else single)
             finally:
                 transport.release()
-            print(f"test film printed on {args.called_ae}: {summary}")
+            print(f"test film printed on {args.called_ae}: {_summary(printed)}")
         if args.output:
             _write_pdf(film, profile, Path(args.output))
-            print(f"{args.output}: {summary}")
+            print(f"{args.output}: {_summary(film)}")
     except PrintClientError as exc:
         print(f"printserver testfilm: {exc}", file=sys.stderr)
         return 1

@@ -54,10 +54,45 @@ class FilmBox:
     annotation_boxes: list[AnnotationBox] = field(default_factory=list)
     #: Printer-defined values replaced on this film box or its image boxes (lenient printers).
     findings: list[str] = field(default_factory=list)
+    #: Printed, then its images let go to bound the session's memory (film_box._make_room).
+    released: bool = False
 
     @property
     def has_image(self) -> bool:
         return any(box.image is not None for box in self.image_boxes)
+
+
+def _make_room(s: PrintSession, boxes: list[FilmBox], where: str) -> None:
+    """Bound the pixels one film session holds before a new film box joins it.
+
+    Without film session printing a printed film box that a new one supersedes can never print again
+    (only the last film box prints, PS3.4 H.4.2), so its images are let go. With it, at most
+    `max_collated_films` film boxes hold images for a film session Print (what Printer Configuration
+    Retrieval reports): at that limit the oldest *printed* box lets go of its images (it printed
+    already; a later film session Print leaves it out and says so), and a session of that many
+    unprinted film boxes is refused 0213, never grown without bound.
+    """
+    if not s.profile.session_print:
+        for fb in boxes:
+            if fb.printed:
+                _release_images(fb)
+        return
+    holding = [fb for fb in boxes if fb.has_image]
+    if len(holding) < s.profile.max_collated_films:
+        return
+    printed = [fb for fb in holding if fb.printed]
+    if not printed:
+        raise PrintError(Status.RESOURCE_LIMITATION,
+                         f"the film session holds {len(holding)} unprinted film boxes, the most this printer "
+                         f"collates (Maximum Collated Films {s.profile.max_collated_films}): print the film "
+                         f"session or delete film boxes first", context=where)
+    _release_images(printed[0])
+
+
+def _release_images(fb: FilmBox) -> None:
+    for ib in fb.image_boxes:
+        ib.image = None
+    fb.released = True
 
 
 def create(s: PrintSession, req: Request) -> Response:
@@ -79,6 +114,7 @@ def create(s: PrintSession, req: Request) -> Response:
                          f"ReferencedFilmSessionSequence names class {ref_class}, not Basic Film Session",
                          _REFERENCED_FILM_SESSION, context=where)
     presentation_lut.resolve_reference(s, v.values, where)
+    _make_room(s, session.film_boxes, where)
     uid = s.new_instance_uid(req)
     fmt = parse_display_format(v.values["ImageDisplayFormat"])
     annotation = s.layouts.annotation_formats.get(v.values.get("AnnotationDisplayFormatID", ""))

@@ -79,7 +79,12 @@ def print_(s: PrintSession, req: Request) -> Response:
     if not boxes:
         return Response(Status.EMPTY_PAGE_FILM_SESSION,
                         error_comment="no film box of the session holds an image: nothing printed")
-    skipped = len(session.film_boxes) - len(boxes)
-    notes = (f"{skipped} film box(es) without images not printed",) if skipped else ()
+    released = sum(b.released for b in session.film_boxes)
+    skipped = len(session.film_boxes) - len(boxes) - released
+    notes = tuple(note for count, note in (
+        (skipped, f"{skipped} film box(es) without images not printed"),
+        (released, f"{released} film box(es) printed earlier and released (Maximum Collated Films "
+                   f"{s.profile.max_collated_films}) not printed again"),
+    ) if count)
     return print_response(s, session, boxes, [status], Status.PRINT_QUEUE_FULL_SESSION, notes)
 

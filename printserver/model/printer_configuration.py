@@ -27,8 +27,6 @@ META_CLASSES = (uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META, uids.BASIC_COLOR_PRI
 #: Optional classes usable with either meta class (their own contexts).
 OPTIONAL_CLASSES = (uids.BASIC_ANNOTATION_BOX, uids.PRINT_JOB, uids.PRESENTATION_LUT,
                     uids.PRINTER_CONFIGURATION_RETRIEVAL)
-#: A film session print collates its film boxes without a fixed limit; this is what is promised.
-MAXIMUM_COLLATED_FILMS = 100
 #: One representative per parametrised family (STANDARD\C,R etc. are open-ended, PS3.3 C.13.5.1).
 FAMILY_REPRESENTATIVE = {"STANDARD": "STANDARD\\1,1", "ROW": "ROW\\1", "COL": "COL\\1"}
 
@@ -104,7 +102,7 @@ def configuration_item(profile: PrinterProfile, layouts: LayoutData, meta: str) 
     item.DefaultSmoothingType = profile.default_smoothing_type
     item.OtherSmoothingTypesAvailable = [s for s in profile.smoothing_types if s != profile.default_smoothing_type]
     item.ConfigurationInformationDescription = configuration_information_description(profile)
-    item.MaximumCollatedFilms = MAXIMUM_COLLATED_FILMS if profile.session_print else 0
+    item.MaximumCollatedFilms = profile.max_collated_films if profile.session_print else 0
     item.DecimateCropResult = "DECIMATE"  # what an oversize image gets when the SCU asks nothing
     return item
 

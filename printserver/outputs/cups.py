@@ -1,15 +1,16 @@
 """Output `cups`: print every film on a CUPS queue through pycups (keys cups_queue, cups_server, cups_media,
 cups_medium_type, cups_film_destination, cups_options, paper_policy).
 
-Film -> media, copies, priority, title, options (outputs/paper.py); the CUPS job is followed until it is
-printed. Its id is the output's memo in the job record, so a restart polls it instead of printing twice, and
-each CUPS job carries a token (spool job, times sent), so one sent just before a kill -9, before its id was
-recorded, is found and adopted. Queue health for the Printer SOP instance. pycups is imported lazily
-(`printserver[cups]`): a server without CUPS printers never needs it, and one that has them refuses to start
-without it (`check`). Errors are sorted into what delivery can wait out (`CupsUnavailable`: cupsd
-unreachable, queue missing, stopped or not accepting) and what it cannot (`CupsRejected`: the job itself was
-refused). With paper_policy "fit" on paper other than the film's, the render workers make the scaled
-document for the queue's paper (a `Render` step).
+Film -> media, copies, priority, title, options (outputs/paper.py); one CUPS job per run of films of one
+size (a collated session of 14x17 and 8x10 films goes on both media, `page-ranges` of the one document),
+followed until printed. Their ids are the output's memo in the job record, so a restart polls them instead
+of printing twice, and each CUPS job carries a token (spool job, times sent, run), so one sent just before
+a kill -9, before its id was recorded, is found and adopted. Queue health for the Printer SOP instance.
+pycups is imported lazily (`printserver[cups]`): a server without CUPS printers never needs it, and one
+that has them refuses to start without it (`check`). Errors are sorted into what delivery can wait out
+(`CupsUnavailable`: cupsd unreachable, queue missing, stopped or not accepting) and what it cannot
+(`CupsRejected`: the job itself was refused). With paper_policy "fit" on paper other than the film's, the
+render workers make the scaled document for the queue's paper (a `Render` step).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
@@ -36,10 +37,13 @@ from printserver.outputs.base import (
     Step,
     Wait,
 )
-from printserver.outputs.paper import choose_media, fitted_scale, job_options, smaller
+from printserver.outputs.paper import choose_media, film_runs, fitted_scale, job_options, smaller
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from printserver.config import PrinterProfile
+    from printserver.model.spooled_job import FilmJob
 
 log = logging.getLogger(__name__)
 
@@ -274,22 +278,21 @@ class CupsQueue(Output):
         return queue_health(self.server, self.queue)
 
     def deliver(self, job: DeliveryJob) -> Step:
-        cups_job = job.memo.get("job_id")
+        ids = job_ids(job.memo)
         try:
             with connection(self.server) as conn:
-                if cups_job is None:
-                    return self._submit(conn, job)
-                return self._follow(conn, int(cups_job), int(job.memo.get("resubmits", 0)))
+                if not ids or None in ids:
+                    return self._submit(conn, job, ids)
+                return self._follow(conn, [int(i) for i in ids], int(job.memo.get("resubmits", 0)))
         except CupsUnavailable as exc:
             return Retry(reason=str(exc), info=exc.status_info)
         except CupsRejected as exc:
             return Failed(reason=str(exc), info="CHECK PRINTER")
 
-    def _submit(self, conn: Any, job: DeliveryJob) -> Step:
-        attrs = queue_attributes(conn, self.queue)
-        check_queue(attrs, self.queue)
-        j = job.job
-        film = j.films[0]
+    def _document(self, job: DeliveryJob, attrs: dict[str, Any],
+                  films: Sequence[FilmJob]) -> Render | tuple[Path, str, list[str]]:
+        """The document, media and notes for a run of films of one size, or the rendition to make first."""
+        film = films[0]
         size_id = str(film.attributes.get("FilmSizeID", ""))
         choice = choose_media(size_id, (film.width_mm, film.height_mm), list(attrs.get("media-supported", [])),
                               str(attrs.get("media-default", "")), self.media)
@@ -301,54 +304,92 @@ class CupsQueue(Output):
                 document = job.rendition(fit)
                 if not document.exists():
                     return Render(rendition=fit)
-                notes.append(f"fit: films scaled to {min(fitted_scale(f, choice.size_mm) for f in j.films) * 100:.1f}"
+                notes.append(f"fit: films scaled to {min(fitted_scale(f, choice.size_mm) for f in films) * 100:.1f}"
                              f" % on {choice.keyword}")
             elif smaller(choice.size_mm, (film.width_mm, film.height_mm)):
                 notes.append(f"true-size: paper {choice.keyword} is smaller than the {size_id} film: the film is "
                              f"cropped")
         if not document.exists():
             return Render(rendition=TRUE_SIZE_PDF)
-        options = job_options(choice.keyword, j.copies, str(j.session.get("PrintPriority", "MED")),
-                              str(j.session.get("MediumType", "")), str(j.session.get("FilmDestination", "")),
-                              {"medium_type": self.medium_type, "film_destination": self.film_destination,
-                               "options": self.options})
-        token = f"{job.name}/{int(job.memo.get('resubmits', 0))}"
-        earlier = submitted(conn, token)
-        if earlier is not None:  # sent before a kill -9 that came before its id reached the record: adopt it
-            log.info("print job %s: CUPS job %d is already ours, not sent again", job.name, earlier)
-            return Wait(info="QUEUED", memo={**job.memo, "job_id": earlier}, after=POLL_SECONDS,
-                        detail=f"found in CUPS {self.queue} as job {earlier} (sent before a restart)")
-        title = f"{j.session.get('FilmSessionLabel') or 'film'} from {j.calling_ae or 'unknown'}"
-        cups_job = submit(conn, self.queue, str(document), title, {**options, TOKEN_ATTRIBUTE: token})
-        log.info("print job %s sent to CUPS queue %s as job %d (%s)", job.name, self.queue, cups_job,
-                 " ".join(f"{k}={v}" for k, v in options.items()))
-        return Wait(info="QUEUED", memo={**job.memo, "job_id": cups_job}, notes=tuple(notes), after=POLL_SECONDS,
-                    detail=f"sent to CUPS {self.queue} as job {cups_job}")
+        return document, choice.keyword, notes
 
-    def _follow(self, conn: Any, cups_job: int, resubmits: int) -> Step:
-        status = job_status(conn, cups_job)
-        if status.device_unreachable:  # CUPS holds the job and retries the printer: not printing yet
+    def _submit(self, conn: Any, job: DeliveryJob, ids: list[int | None]) -> Step:
+        """One CUPS job per run of films of one size (its own media; `page-ranges` of the one document),
+        each sent once: `ids` holds the runs already in CUPS (None: to send)."""
+        attrs = queue_attributes(conn, self.queue)
+        check_queue(attrs, self.queue)
+        j = job.job
+        runs = film_runs(j.films)
+        ids = list(ids) if len(ids) == len(runs) else [None] * len(runs)
+        plans, notes = [], []
+        for index, (first, last) in enumerate(runs):  # every document first: a Render step sends nothing
+            if ids[index] is None:
+                made = self._document(job, attrs, j.films[first:last + 1])
+                if isinstance(made, Render):
+                    return made
+                plans.append((index, first, last, made[0], made[1]))
+                notes += made[2]
+        resubmits = int(job.memo.get("resubmits", 0))
+        title = f"{j.session.get('FilmSessionLabel') or 'film'} from {j.calling_ae or 'unknown'}"
+        details = []
+        for index, first, last, document, media in plans:
+            options = job_options(media, j.copies, str(j.session.get("PrintPriority", "MED")),
+                                  str(j.session.get("MediumType", "")), str(j.session.get("FilmDestination", "")),
+                                  {"medium_type": self.medium_type, "film_destination": self.film_destination,
+                                   "options": self.options})
+            token = f"{job.name}/{resubmits}"
+            if len(runs) > 1:
+                options["page-ranges"] = f"{first + 1}-{last + 1}"
+                token += f"/{index + 1}"
+            earlier = submitted(conn, token)
+            if earlier is not None:  # sent before a kill -9 that came before its id reached the record: adopt it
+                log.info("print job %s: CUPS job %d is already ours, not sent again", job.name, earlier)
+                ids[index] = earlier
+                details.append(f"found in CUPS {self.queue} as job {earlier} (sent before a restart)")
+                continue
+            ids[index] = submit(conn, self.queue, str(document), title, {**options, TOKEN_ATTRIBUTE: token})
+            log.info("print job %s sent to CUPS queue %s as job %d (%s)", job.name, self.queue, ids[index],
+                     " ".join(f"{k}={v}" for k, v in options.items()))
+            pages = f" (films {first + 1}-{last + 1} on {media})" if len(runs) > 1 else ""
+            details.append(f"sent to CUPS {self.queue} as job {ids[index]}{pages}")
+        # job_id: the first, for readers of the record that know one CUPS job (views, older tools)
+        return Wait(info="QUEUED", memo={**job.memo, "job_ids": ids, "job_id": ids[0]}, notes=tuple(notes),
+                    after=POLL_SECONDS, detail="; ".join(details))
+
+    def _follow(self, conn: Any, ids: list[int], resubmits: int) -> Step:
+        statuses = [job_status(conn, cups_job) for cups_job in ids]
+        ended = [k for k, st in enumerate(statuses) if st.state in (JOB_CANCELED, JOB_ABORTED)]
+        if ended:  # canceled or aborted by CUPS or the printer: print those films again (later), as new CUPS jobs
+            return Retry(reason=f"CUPS job {', '.join(str(ids[k]) for k in ended)} ended in state "
+                                f"{statuses[ended[0]].state} (canceled/aborted)", info="CHECK PRINTER",
+                         memo={"resubmits": resubmits + 1, "job_ids": [None if k in ended else i
+                                                                       for k, i in enumerate(ids)]})
+        if any(st.device_unreachable for st in statuses):  # CUPS holds the job and retries the printer
             return Wait(info="PRINTER OFFLINE", after=POLL_SECONDS)
-        if status.state in (JOB_PENDING, JOB_HELD, JOB_STOPPED):
+        if any(st.state in (JOB_PENDING, JOB_HELD, JOB_STOPPED) for st in statuses):
             stopped = queue_attributes(conn, self.queue).get("printer-state") == PRINTER_STOPPED
             return Wait(info="PRINTER OFFLINE" if stopped else "QUEUED", after=POLL_SECONDS)
-        if status.state == JOB_PROCESSING:
+        if any(st.state == JOB_PROCESSING for st in statuses):
             return Wait(info="NORMAL", printing=True, after=POLL_SECONDS)
-        if status.state == JOB_COMPLETED:
-            return Done(detail=f"CUPS job {cups_job} completed")
-        # canceled or aborted by CUPS or the printer: print it again (later), as a new CUPS job
-        return Retry(reason=f"CUPS job {cups_job} ended in state {status.state} (canceled/aborted)",
-                     info="CHECK PRINTER", memo={"resubmits": resubmits + 1})
+        return Done(detail=f"CUPS job {', '.join(map(str, ids))} completed")
 
     def cancel(self, job: DeliveryJob) -> str | None:
-        cups_job = job.memo.get("job_id")
-        if cups_job is None:
-            return None
-        try:
-            with connection(self.server) as conn:
-                state = cancel_job(conn, int(cups_job))
-        except CupsUnavailable as exc:
-            return f"cannot cancel CUPS job {cups_job}: {exc}"
-        if state in (JOB_CANCELED, JOB_ABORTED):
-            return None
-        return f"CUPS {'has printed' if state == JOB_COMPLETED else 'is printing'} it (CUPS job {cups_job})"
+        refusals = []
+        for cups_job in (i for i in job_ids(job.memo) if i is not None):
+            try:
+                with connection(self.server) as conn:
+                    state = cancel_job(conn, int(cups_job))
+            except CupsUnavailable as exc:
+                refusals.append(f"cannot cancel CUPS job {cups_job}: {exc}")
+                continue
+            if state not in (JOB_CANCELED, JOB_ABORTED):
+                refusals.append(f"CUPS {'has printed' if state == JOB_COMPLETED else 'is printing'} it "
+                                f"(CUPS job {cups_job})")
+        return "; ".join(refusals) or None
+
+
+def job_ids(memo: Mapping[str, Any]) -> list[int | None]:
+    """The CUPS jobs of a spool job, one per run of films of one size (records before runs: `job_id`)."""
+    if "job_ids" in memo:
+        return list(memo["job_ids"])
+    return [memo["job_id"]] if memo.get("job_id") is not None else []

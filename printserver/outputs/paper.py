@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from printserver.model.spooled_job import FilmJob
 
 MM_PER_INCH = 25.4
@@ -88,3 +90,15 @@ def fitted_scale(film: FilmJob, paper_mm: tuple[float, float]) -> float:
 
 def smaller(paper: tuple[float, float], film: tuple[float, float]) -> bool:
     return any(p < f - 1 for p, f in zip(sorted(paper), sorted(film), strict=True))
+
+
+def film_runs(films: Sequence[FilmJob]) -> list[tuple[int, int]]:
+    """Consecutive films of one Film Size ID as (first, last) indexes: each run is one CUPS job on its own
+    media, so a collated session of 14x17 and 8x10 films is not printed all on the first film's media."""
+    runs: list[tuple[int, int]] = []
+    for index, film in enumerate(films):
+        if runs and films[runs[-1][0]].attributes.get("FilmSizeID") == film.attributes.get("FilmSizeID"):
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs

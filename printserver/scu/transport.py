@@ -67,8 +67,11 @@ class NetworkTransport:
     """One association to a print SCP, working around pynetdicom's SCU traps."""
 
     def __init__(self, host: str, port: int, called_ae: str, calling_ae: str = "PRINTSERVER", *,
-                 timeout: float = 60.0, max_pdu: int = 65536, tls: ssl.SSLContext | None = None) -> None:
-        """`tls`: a client context (net/tls.py client_context) to speak DICOM TLS to the printer."""
+                 timeout: float = 60.0, max_pdu: int = 65536, tls: ssl.SSLContext | None = None,
+                 presentation_lut: bool = False) -> None:
+        """`tls`: a client context (net/tls.py client_context) to speak DICOM TLS to the printer.
+        `presentation_lut`: propose Presentation LUT too, for a film box carrying Illumination and
+        Reflected Ambient Light (printers accept those only then; some then insist images match the LUT)."""
         self.events: list[EventReport] = []
         self._ids = itertools.count(1)
         ae = AE(ae_title=calling_ae)
@@ -76,7 +79,7 @@ class NetworkTransport:
         ae.implementation_version_name = uids.implementation_version_name(__version__)
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
         ae.connection_timeout = min(timeout, 30)
-        for sop_class in PROPOSED_CONTEXTS:
+        for sop_class in PROPOSED_CONTEXTS + ((uids.PRESENTATION_LUT,) if presentation_lut else ()):
             ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
         self.ae = ae
         self.assoc = ae.associate(host, port, ae_title=called_ae, max_pdu=max_pdu,

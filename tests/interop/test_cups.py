@@ -7,9 +7,9 @@ copies, media), on Print Job events and N-GET, and on the failure paths: nothing
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,8 +27,8 @@ from printserver.net.scp import PrintServer
 from printserver.outputs import cups as cupsout
 from printserver.render.pdf import fit_scale
 from printserver.status import Status
+from tests import printscu
 from tests.cupsbed import CupsBed, dump
-from tests.printscu import META, PrintSCU
 
 pytestmark = pytest.mark.skipif(not cupsout.available(), reason="pycups not installed (printserver[cups])")
 
@@ -59,32 +59,11 @@ def make_server(tmp_path: Path, bed: CupsBed) -> Iterator[Any]:
     bed.accept()
 
 
-class JobSCU(PrintSCU):
-    """A print SCU that negotiates Print Job and records the events it receives."""
+class JobSCU(printscu.JobSCU):
+    """The shared Print Job SCU, calling the CUPS printer."""
 
     def __init__(self, port: int, **kw: Any) -> None:
-        super().__init__(port, called_ae="FILMCUPS", contexts=[META, uids.PRINT_JOB], **kw)
-        self.events: list[tuple[int, str]] = []
-        self._got = threading.Condition()
-
-    def __enter__(self) -> JobSCU:
-        super().__enter__()
-        self.assoc.bind(evt.EVT_N_EVENT_REPORT, self._on_event)
-        return self
-
-    def _on_event(self, event: Any) -> tuple[int, None]:
-        with self._got:
-            self.events.append((int(event.request.EventTypeID), str(event.event_information.ExecutionStatusInfo)))
-            self._got.notify_all()
-        return 0x0000, None
-
-    def wait_event(self, type_id: int, info: str | None = None, timeout: float = 30) -> list[tuple[int, str]]:
-        """Wait for an event; N-GETs are sent only between events (a pynetdicom SCU waiting for a response
-        takes an N-EVENT-REPORT-RQ arriving then for the response and aborts)."""
-        with self._got:
-            assert self._got.wait_for(lambda: any(e[0] == type_id and info in (None, e[1]) for e in self.events),
-                                      timeout), self.events
-            return list(self.events)
+        super().__init__(port, called_ae="FILMCUPS", **kw)
 
     def print_one(self, film_size: str = "14INX17IN", **session: Any) -> str:
         ds = Dataset()
@@ -98,11 +77,6 @@ class JobSCU(PrintSCU):
         item = rsp[0x21000500].value[0]
         assert item.ReferencedSOPClassUID == uids.PRINT_JOB
         return str(item.ReferencedSOPInstanceUID)
-
-    def job_status(self, job_uid: str) -> tuple[str, str]:
-        status, ds = self.assoc.send_n_get([], uids.PRINT_JOB, job_uid, msg_id=next(self._ids))
-        assert int(status.Status) == Status.SUCCESS
-        return str(ds.ExecutionStatus), str(ds.ExecutionStatusInfo)
 
     def printer_status(self) -> tuple[str, str]:
         _, ds = self.n_get(None)
@@ -139,6 +113,30 @@ def test_film_printed_true_size_with_copies_and_print_job_events(make_server: An
     assert "x-dimension=35560 y-dimension=43180" in attrs["IPP_MEDIA_COL"]
     assert attrs["IPP_JOB_NAME"] == "CT chest from TESTSCU"
     assert not server.spool.pending() and len(list((Path(server.config.printers[0].pdf_dir)).rglob("*.pdf"))) == 1
+
+
+def test_a_collated_session_of_two_film_sizes_is_one_cups_job_per_size_each_on_its_media(
+        make_server: Any, bed: CupsBed) -> None:
+    """A film session printed collated (film session N-ACTION) with a 14x17 and an 8x10 film: each film goes on
+    its own media as its own CUPS job (page-ranges of the one document), not both on the first film's media."""
+    before = len(bed.jobs_received())
+    server = make_server()
+    with JobSCU(server.port) as scu:
+        assert scu.create_session() == Status.SUCCESS
+        for size in ("14INX17IN", "8INX10IN"):
+            assert scu.create_film_box("STANDARD\\1,1", FilmSizeID=size)[0] == Status.SUCCESS
+            assert scu.set_image(1, IMG) == Status.SUCCESS
+        status, _ = scu.n_action(1, uids.BASIC_FILM_SESSION, scu.session_uid)
+        assert int(status.Status) == Status.SUCCESS
+        scu.wait_event(3)
+    received = bed.wait_received(before + 2)[before:]
+    assert [page_size_pt(doc) for doc, _ in received] == ["1008 x 1224 pts", "576 x 720 pts"], dump(bed)
+    assert "x-dimension=35560 y-dimension=43180" in received[0][1]["IPP_MEDIA_COL"]
+    assert "x-dimension=20320 y-dimension=25400" in received[1][1]["IPP_MEDIA_COL"]
+    done = Path(server.config.spool_dir, "done")
+    wait_until(lambda: list(done.glob("*.state.json")), 10, "job record in done/")
+    (record,) = [json.loads(p.read_text()) for p in done.glob("*.state.json")]
+    assert len(record["outputs"]["cups"]["memo"]["job_ids"]) == 2
 
 
 def test_queue_disabled_then_enabled_nothing_lost(make_server: Any, bed: CupsBed) -> None:
@@ -381,7 +379,7 @@ def test_a_restart_polls_the_cups_job_already_submitted_and_prints_it_once(make_
         assert len(bed.jobs_received()) == before + 1, dump(bed)
         assert received[-1][1]["IPP_JOB_NAME"] == "across a restart from TESTSCU"
         record = again.book.get(job_uid)
-        assert record.state == "done" and record.outputs["cups"].memo == {"job_id": cups_job}
+        assert record.state == "done" and record.outputs["cups"].memo == {"job_id": cups_job, "job_ids": [cups_job]}
         assert [t["event"] for t in record.timeline if t["output"] == "cups"].count("sent") == 1
     finally:
         again.stop()

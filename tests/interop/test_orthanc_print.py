@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,18 +16,16 @@ import numpy as np
 import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pynetdicom import evt
 
 from printserver import uids
 from printserver.spool.records import read_record
 from printserver.status import Status
 from tests.dcmtk import DcmtkPrintScu, PrintOptions, dcmtk_available, write_test_image
 from tests.orthanc import Orthanc, StoreSCP, dciodvfy, orthanc_available
-from tests.printscu import PrintSCU
+from tests.printscu import JobSCU, PrintSCU
 from tests.serverproc import ServerProcess
 
 pytestmark = pytest.mark.skipif(not (orthanc_available() and dcmtk_available()), reason="orthanc or dcmtk missing")
-META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
 SC = "1.2.840.10008.5.1.4.1.1.7"
 FILMS = 6  # prints in the kill -9 test
 PDF = "1.2.840.10008.5.1.4.1.1.104.1"
@@ -140,35 +137,6 @@ def test_two_sessions_are_two_studies_and_two_placeholder_patients_with_the_quic
     assert len(orthanc.get("/studies")) == 2 and len(orthanc.get("/patients")) == 2
     ids = {orthanc.tags(i)["PatientID"] for i in orthanc.instances()}
     assert len(ids) == 2 and all(i.startswith("NOPID-") for i in ids)
-
-
-class JobSCU(PrintSCU):
-    """Our test SCU with Print Job negotiated: N-GET of the Print Job, events counted."""
-
-    def __init__(self, port: int, **kw: Any) -> None:
-        super().__init__(port, contexts=[META, uids.PRINT_JOB], **kw)
-        self.events: list[tuple[int, str]] = []
-        self._got = threading.Condition()
-
-    def __enter__(self) -> JobSCU:
-        super().__enter__()
-        self.assoc.bind(evt.EVT_N_EVENT_REPORT, self._on_event)
-        return self
-
-    def _on_event(self, event: Any) -> tuple[int, None]:
-        with self._got:
-            self.events.append((int(event.request.EventTypeID), str(event.event_information.ExecutionStatusInfo)))
-            self._got.notify_all()
-        return 0x0000, None
-
-    def wait_event(self, type_id: int, timeout: float = 60) -> None:
-        with self._got:
-            assert self._got.wait_for(lambda: any(e[0] == type_id for e in self.events), timeout), self.events
-
-    def job_status(self, job_uid: str) -> tuple[str, str]:
-        status, ds = self.assoc.send_n_get([], uids.PRINT_JOB, job_uid, msg_id=next(self._ids))
-        assert int(status.Status) == Status.SUCCESS
-        return str(ds.ExecutionStatus), str(ds.ExecutionStatusInfo)
 
 
 def test_patient_in_the_image_item_files_the_film_and_print_job_is_done_only_when_archived(

@@ -63,3 +63,18 @@ def test_cups_keys_are_checked_by_the_cups_output_and_name_the_key() -> None:
                         ({"cups_film_destination": {"BIN_1": "nonsense"}}, r"cups_film_destination\.BIN_1")):
         with pytest.raises(ConfigError, match=rf"^printer\[0\]\.{where}"):
             config.from_dict({"printer": [{**base, **keys}]})
+
+
+def test_films_of_one_size_in_a_row_are_one_cups_job_each_size_change_starts_another() -> None:
+    from printserver.model.spooled_job import FilmJob
+    from printserver.outputs.cups import job_ids
+    from printserver.outputs.paper import film_runs
+
+    def film(size: str) -> FilmJob:
+        return FilmJob(1, "1.2", {"FilmSizeID": size}, 1.0, 1.0, 300, 0.0, 0.0, ())
+
+    sizes = ["14INX17IN", "14INX17IN", "8INX10IN", "14INX17IN"]
+    assert film_runs([film(s) for s in sizes]) == [(0, 1), (2, 2), (3, 3)]
+    assert film_runs([film("A4")]) == [(0, 0)]
+    # job records written before runs existed keep their one CUPS job
+    assert job_ids({"job_id": 12}) == [12] and job_ids({}) == [] and job_ids({"job_ids": [3, None]}) == [3, None]
