@@ -234,6 +234,10 @@ class CupsBed:
     def accept(self) -> None:
         self._lp("cupsaccept", self.queue)
 
+    def error_policy(self, policy: str) -> None:
+        """What CUPS does with a job whose printer cannot be reached: retry-job (the bed's) or abort-job."""
+        self._lp("lpadmin", "-p", self.queue, "-o", f"printer-error-policy={policy}")
+
     def jobs_received(self) -> list[tuple[Path, dict[str, str]]]:
         """(document, IPP job attributes as ippeveprinter passed them) per job the printer printed."""
         out = []

@@ -299,6 +299,36 @@ def test_printer_gone_while_cups_holds_the_job_is_printed_once_it_is_back(make_s
     assert not server.spool.pending()
 
 
+def test_a_job_cups_aborts_is_sent_again_until_the_printer_is_back_and_printed_once(
+        make_server: Any, bed: CupsBed) -> None:
+    """ErrorPolicy abort-job: with the printer gone CUPS aborts the job after contimeout (5 s). The output sends
+    the film again as a new CUPS job, with backoff, until one prints: the printer gets the film once and the
+    timeline names the aborted CUPS job."""
+    before = len(bed.jobs_received())
+    server = make_server()
+    bed.error_policy("abort-job")
+    bed.stop_printer()
+    try:
+        with JobSCU(server.port) as scu:
+            job_uid = scu.print_one(FilmSessionLabel="aborted by CUPS")
+
+            def aborted() -> bool:
+                return any("canceled/aborted" in t["detail"] for t in server.book.get(job_uid).timeline)
+            wait_until(aborted, 40, "CUPS aborting the first CUPS job")
+            assert scu.job_status(job_uid)[0] == "PENDING"
+            bed.start_printer()
+            scu.wait_event(3, timeout=60)
+            assert scu.job_status(job_uid) == ("DONE", "NORMAL")
+    finally:
+        bed.error_policy("retry-job")
+        if "printer" not in bed.procs:
+            bed.start_printer()
+    received = bed.wait_received(before + 1)
+    time.sleep(1.5)  # a second copy would arrive within a poll of the backend
+    assert len(bed.jobs_received()) == before + 1, dump(bed)
+    assert received[-1][1]["IPP_JOB_NAME"] == "aborted by CUPS from TESTSCU"
+
+
 def test_printer_events_follow_the_cups_queue(make_server: Any, bed: CupsBed) -> None:
     """Queue disabled -> a Printer Warning event (PRINTER OFFLINE) on the open association; enabled -> Normal."""
     server = make_server(printer_event_interval=0.2)
