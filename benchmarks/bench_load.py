@@ -2,8 +2,10 @@
 
 The film is the `real` one of benchmarks/films.py (a real CT slice windowed twenty ways, 512x512
 12-bit). Each variant runs against its own `printserver serve` (2 render workers, the default) in
-the same run: `legacy` = the code path before issue 12 (benchmarks/legacy_site), `new` = this
-checkout. Per variant and round:
+the same run, alternating (the order flips every round, so the other engineers' load hits both):
+`baseline` = the server of a git ref (--baseline, exported with `git archive` and put first on
+PYTHONPATH), `new` = this checkout, `legacy` = the code path before issue 12 (benchmarks/legacy_site).
+Per variant and round:
   - saturated: every SCU sends its F films back to back (one dcmprscu, one association per film);
     films/hour = films / (first association -> last PDF on disk);
   - paced: the same films offered at --rate films/hour in all (default the 12,000 goal), spread over
@@ -12,8 +14,10 @@ checkout. Per variant and round:
     to the PDF's ctime (delivery links and renames it into the folder: the moment it is there, complete);
   - peak summed RSS of the server's process tree (sampled every 50 ms) and each process's VmHWM;
   - CPU seconds per film of the server tree (server + render workers) and of the SCUs: less
-    sensitive than wall time to the other engineers' test runs sharing the 2 cores.
-Run:  .venv/bin/python benchmarks/bench_load.py [--scus 4] [--films 20] [--rounds 2]   (results/load.json)
+    sensitive than wall time to the other engineers' test runs sharing the 2 cores;
+  - the load average (1 min) when the run starts and ends.
+Run:  .venv/bin/python benchmarks/bench_load.py [--baseline REF] [--variants baseline,new] [--scus 4]
+      [--films 20] [--rounds 2] [--out results/load.json]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -131,14 +136,39 @@ def scu_cpu() -> float:
     return t.children_user + t.children_system
 
 
+def export_baseline(ref: str, target: Path) -> str:
+    """The printserver of git `ref` (this repository) as plain files in `target`; its commit id."""
+    commit = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--verify", f"{ref}^{{commit}}"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(HERE.parent), "archive", commit], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return commit
+
+
+def variant_path(variant: str, baseline: Path | None) -> str | None:
+    """What goes first on PYTHONPATH for a variant's server (and its render workers)."""
+    if variant == "legacy":
+        return str(HERE / "legacy_site")
+    if variant == "baseline":
+        assert baseline is not None
+        return str(baseline)
+    return None
+
+
 def run(variant: str, mode: str, work: Path, images: list[Path], scus: int, films_each: int,
-        rate: float) -> dict[str, object]:
+        rate: float, baseline: Path | None = None) -> dict[str, object]:
     """One server, K SCUs; returns its figures. PDFs are deleted afterwards (disk)."""
     base = work / f"{variant}-{mode}"
     env_before = os.environ.get("PYTHONPATH")
-    if variant == "legacy":
-        os.environ["PYTHONPATH"] = str(HERE / "legacy_site") + (os.pathsep + env_before if env_before else "")
+    first = variant_path(variant, baseline)
+    if first is not None:
+        os.environ["PYTHONPATH"] = first + (os.pathsep + env_before if env_before else "")
     try:
+        where = subprocess.run([sys.executable, "-c", "import printserver; print(printserver.__file__)"],
+                               capture_output=True, text=True, check=True, cwd=work).stdout.strip()  # as the server
+        expected = baseline if variant == "baseline" else HERE.parent
+        assert Path(where).is_relative_to(expected), (variant, where)  # the variant's code really runs
         server = ServerProcess(base).start(timeout=60)
     finally:
         if env_before is None:
@@ -156,6 +186,7 @@ def run(variant: str, mode: str, work: Path, images: list[Path], scus: int, film
         sampler = RssSampler(pid)
         sampler.start()
         cpu0, scu0 = tree_cpu(pid), scu_cpu()
+        load_start = os.getloadavg()[0]
         failures: list[str] = []
 
         def saturate(client: DcmtkPrintScu, sp: Path) -> None:
@@ -204,7 +235,7 @@ def run(variant: str, mode: str, work: Path, images: list[Path], scus: int, film
             "render_workers_cpu_s_per_film": (cpu1[1] - cpu0[1]) / len(pdfs),
             "scu_cpu_s_per_film": scu_cpu_s / len(pdfs),
             "pdf_MB": statistics.median(p.stat().st_size for p in pdfs) / 1e6,
-            "load_average": os.getloadavg()[0],
+            "load_average_start": load_start, "load_average": os.getloadavg()[0],
         }
     finally:
         server.stop()
@@ -218,22 +249,34 @@ def main() -> int:
     parser.add_argument("--films", type=int, default=20, help="films per SCU")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--rate", type=float, default=12000, help="paced mode: films/hour offered in all")
+    parser.add_argument("--baseline", default="main", help="git ref of the baseline variant (default main)")
+    parser.add_argument("--variants", default="baseline,new", help="comma-separated: baseline, new, legacy")
+    parser.add_argument("--modes", default="saturated,paced")
     parser.add_argument("--out", default=str(HERE / "results" / "load.json"))
     args = parser.parse_args()
+    variants = args.variants.split(",")
+    assert set(variants) <= {"baseline", "new", "legacy"}, variants
     results: dict[str, object] = {
         "machine": f"{os.cpu_count()} cores shared with ~5 other engineers' test suites: wall-clock figures are "
                    "noisy; CPU seconds per film are the steadier comparison",
         "scus": args.scus, "films_per_scu": args.films, "paced_rate_films_per_hour": args.rate, "runs": []}
     with tempfile.TemporaryDirectory(prefix="psload-") as tmp:
         work = Path(tmp)
+        baseline = None
+        if "baseline" in variants:
+            baseline = work / "baseline-src"
+            results["baseline"] = {"ref": args.baseline, "commit": export_baseline(args.baseline, baseline)}
+        results["new_commit"] = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "HEAD"],
+                                               capture_output=True, text=True, check=True).stdout.strip()
         (work / "img").mkdir()
         images = [write_test_image(work / "img" / f"{i:02d}.dcm", films.SIZE, films.SIZE, a)
                   for i, a in enumerate(films.real_ct())]
         for rnd in range(1, args.rounds + 1):
-            for mode in ("saturated", "paced"):
-                for variant in ("legacy", "new"):
+            order = variants if rnd % 2 else variants[::-1]  # alternate: noise hits every variant alike
+            for mode in args.modes.split(","):
+                for variant in order:
                     figures = {"round": rnd, "mode": mode, "variant": variant}
-                    figures |= run(variant, mode, work, images, args.scus, args.films, args.rate)
+                    figures |= run(variant, mode, work, images, args.scus, args.films, args.rate, baseline)
                     results["runs"].append(figures)  # type: ignore[union-attr]
                     print(json.dumps(figures), flush=True)
                     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

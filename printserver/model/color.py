@@ -7,28 +7,44 @@ Sizes are checked against the declared attributes and the printer's maximum befo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydicom.dataset import Dataset
 
 from printserver.config import PrinterProfile
-from printserver.model.attributes import IGNORED, Attr, U, _table, accept_any, one_of, positive_int
-from printserver.model.attributes import M as REQUIRED
 from printserver.model.pixels import _invalid, _require, image_size, pixel_aspect_ratio, pixel_bytes, unsigned
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 #: Planar Configuration: 1 (R plane, G plane, B plane) is what H.4.3.2 prescribes; 0 (R, G, B per
 #: pixel) is unambiguous too and some SCUs send it, so it is printed rather than refused.
 PLANAR_BY_PLANE, PLANAR_BY_PIXEL = 1, 0
 
-COLOR_IMAGE_BOX = _table(
-    Attr("ImageBoxPosition", REQUIRED, positive_int),
-    Attr("BasicColorImageSequence", REQUIRED, accept_any, empty_ok=True),
-    Attr("Polarity", U, one_of(("NORMAL", "REVERSE")), lambda p: "NORMAL"),
-    Attr("MagnificationType", U, one_of(lambda p: p.magnification_types)),
-    Attr("SmoothingType", U, one_of(lambda p: p.smoothing_types), printer_defined=True),
-    Attr("RequestedImageSize", IGNORED),
-    Attr("RequestedDecimateCropBehavior", IGNORED),
-)
+
+def _color_image_box() -> Any:
+    from printserver.model.attributes import IGNORED, Attr, U, _table, accept_any, one_of, positive_int
+    from printserver.model.attributes import M as REQUIRED
+
+    return _table(
+        Attr("ImageBoxPosition", REQUIRED, positive_int),
+        Attr("BasicColorImageSequence", REQUIRED, accept_any, empty_ok=True),
+        Attr("Polarity", U, one_of(("NORMAL", "REVERSE")), lambda p: "NORMAL"),
+        Attr("MagnificationType", U, one_of(lambda p: p.magnification_types)),
+        Attr("SmoothingType", U, one_of(lambda p: p.smoothing_types), printer_defined=True),
+        Attr("RequestedImageSize", IGNORED),
+        Attr("RequestedDecimateCropBehavior", IGNORED),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """`COLOR_IMAGE_BOX` (the N-SET attribute table) is built on first use (PEP 562): the table needs
+    pydicom's data dictionary (model.attributes), and a render worker, which imports this module only
+    for `ColorImage`, should not load pydicom (~16 MB per worker)."""
+    if name == "COLOR_IMAGE_BOX":
+        table = globals()[name] = _color_image_box()
+        return table
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,16 @@ made; the array is a view on the received bytes (no copy for little endian data)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydicom.dataset import Dataset
 
 from printserver.config import PrinterProfile
 from printserver.errors import PrintError
 from printserver.status import Status
+
+if TYPE_CHECKING:  # pydicom only where items are parsed (the server): a render worker never loads it (~16 MB)
+    from pydicom.dataset import Dataset
 
 PHOTOMETRIC = ("MONOCHROME1", "MONOCHROME2")
 #: (Bits Allocated, Bits Stored, High Bit) the Basic Grayscale Image Box allows.

@@ -31,6 +31,8 @@ the SCU (scu/race_guard.py).
   abort. The request is served and the wait goes on.
 - EXCHANGE_LOCK: our own N-EVENT-REPORT never lands between a request and its response (the
   reactor is marked paused while a handler runs, so a send from another thread goes straight out).
+- IDLE_WAITS: both reactor threads of an association poll every 1 ms (~40 ms CPU per association-
+  second, idle or not); they wait for work instead (net/reactor.py).
 
 Two of these are module-level lookups in pynetdicom (the UI validator in `_config.VALIDATORS`,
 `association.uid_to_service_class`); they get one process-wide shim that is dormant everywhere
@@ -62,6 +64,8 @@ from pynetdicom.dimse_primitives import C_CANCEL
 from pynetdicom.service_class import ServiceClass
 from pynetdicom.service_class_n import PrintManagementServiceClass
 
+from printserver.net import reactor
+
 log = logging.getLogger(__name__)
 
 STANDARD_HANDLERS = "standard-handlers"
@@ -72,8 +76,9 @@ MALFORMED_COMMANDS = "malformed-commands"
 DATA_SET_LIMIT = "data-set-limit"
 EXCHANGE_LOCK = "exchange-lock"
 SERVE_WHILE_WAITING = "serve-while-waiting"
+IDLE_WAITS = "idle-waits"
 ALL = (STANDARD_HANDLERS, UNKNOWN_SOP_CLASS, LONG_UIDS, INCOMPLETE_REQUESTS, MALFORMED_COMMANDS, DATA_SET_LIMIT,
-       EXCHANGE_LOCK, SERVE_WHILE_WAITING)
+       EXCHANGE_LOCK, SERVE_WHILE_WAITING, IDLE_WAITS)
 MISSING_ATTRIBUTE = 0x0120  # PS3.7 Annex C "Missing Attribute" (status.Status.MISSING_ATTRIBUTE)
 MISTYPED_ARGUMENT = 0x0212  # PS3.7 Annex C "Mistyped Argument" (status.Status.MISTYPED_ARGUMENT)
 
@@ -207,6 +212,8 @@ def install_acceptor(assoc: Any, limits: Limits, skip: frozenset[str] = frozense
     assoc._serve_request = _scoped(assoc._serve_request, scope)  # class lookup, response UIDs
     if SERVE_WHILE_WAITING not in skip:
         assoc.dimse.get_msg = wait_serving_requests(assoc, assoc.dimse.get_msg, assoc._serve_request)
+    if IDLE_WAITS not in skip:
+        reactor.install(assoc)
 
 
 def _answer_incomplete(assoc: Any, serve: Callable[[Any, int], None]) -> Callable[[Any, int], None]:

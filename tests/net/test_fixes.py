@@ -205,3 +205,52 @@ def test_malformed_command(start: Start, on: bool) -> None:
         rsp = send_malformed_action(scu, timeout=3)
         assert (rsp.Status if rsp is not None else None) == (Status.MISTYPED_ARGUMENT if on else None)
         assert gone(scu.assoc, 0.3 if on else 3) is not on
+
+
+@pytest.mark.parametrize("on", [True, False], ids=["with", "without"])
+def test_idle_association_reactors_wait_for_work(start: Start, on: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An idle association's two server threads wake a few tens of times a second (net/reactor.py), not
+    every millisecond; the association still answers at once and releases cleanly."""
+    import pynetdicom.association
+    import pynetdicom.dul
+    from pynetdicom.association import Association
+
+    from printserver.net import reactor
+
+    server = start(skip=frozenset() if on else {fixes.IDLE_WAITS})
+    counts = {"server": 0}
+
+    class Counting:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def sleep(self, seconds: float) -> None:
+            t = threading.current_thread()
+            assoc = t if isinstance(t, Association) else getattr(t, "assoc", None)
+            if assoc is not None and assoc.is_acceptor and counting.is_set():
+                counts["server"] += 1
+            self.inner.sleep(seconds)
+
+    counting = threading.Event()
+    ae = AE(ae_title="IDLE")
+    ae.add_requested_context(uids.VERIFICATION)
+    assoc = ae.associate("127.0.0.1", server.port, ae_title="PRINTSCP")
+    try:
+        assert assoc.is_established
+        for module in (pynetdicom.dul, pynetdicom.association):  # whatever `time` they have now (reactor's shim)
+            monkeypatch.setattr(module, "time", Counting(module.time))
+        time.sleep(0.3)  # negotiation over
+        counting.set()
+        time.sleep(1.0)
+        counting.clear()
+        assert int(assoc.send_c_echo().Status) == 0
+    finally:
+        assoc.release()
+    assert gone(assoc)
+    if on:
+        assert counts["server"] <= 2 * (1.0 / reactor.WAIT_S) + 20  # two threads, each at most every WAIT_S
+    else:
+        assert counts["server"] > 200  # pynetdicom: each thread sleeps 1 ms between looks

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from printserver.model.pixels import GrayscaleImage
 from printserver.model.spooled_job import FilmJob, ImageBoxJob
-from printserver.render.compose import compose_film
+from printserver.render.compose import compose_film, resample_gray
 from printserver.render.tone import CODE_MAX, OutputModel, density_gray, gray_lut, output_model
 
 MODEL = OutputModel(2000, 10, 0.20)
@@ -131,3 +132,63 @@ def test_font_coverage_read_from_cmap_matches_reportlabs_parser() -> None:
         ranges = zip(font.coverage.firsts, font.coverage.lasts, strict=True)
         assert {cp for first, last in ranges for cp in range(first, last + 1)} - {0xA0} == expected
     assert ord("Ж") in fonts[0].coverage and ord("日") not in fonts[0].coverage and ord("日") in fonts[1].coverage
+
+
+# --- the smooth magnifications' resampling path (render.compose.resample_gray) ------------------------
+
+def _old_resample(gray: np.ndarray, size: tuple[int, int], resample: Image.Resampling, lo: int, hi: int) -> np.ndarray:
+    """The composer before: Pillow's 16-bit mode, clipped to the box's densities afterwards."""
+    return np.clip(np.asarray(Image.fromarray(gray).resize(size, resample)), lo, hi)
+
+
+def _smooth_image(rows: int, columns: int) -> np.ndarray:
+    """12-bit, smooth (gradients and blobs): no pass of any kernel leaves the 16-bit range."""
+    y, x = np.mgrid[0:rows, 0:columns] / max(rows, columns)
+    v = 0.5 + 0.3 * np.sin(7 * x) * np.cos(5 * y) + 0.15 * np.exp(-((x - 0.4) ** 2 + (y - 0.6) ** 2) * 30)
+    return np.rint(np.clip(v, 0, 1) * 4095).astype(np.uint16)
+
+
+SIZES = [(491, 503), (100, 97), (500, 130)]  # up, down, one of each
+
+
+@pytest.mark.parametrize("kernel", ["BICUBIC", "BILINEAR", "HAMMING", "LANCZOS", "BOX"])
+def test_resampling_matches_the_16_bit_path_within_one_code(kernel: str) -> None:
+    """Float resampling = the composer's old 16-bit path within one code (its intermediate pass was rounded)."""
+    lut = gray_lut(12, invert=False, min_density=20, max_density=300, model=MODEL)
+    lo, hi = int(lut.min()), int(lut.max())
+    px = _smooth_image(256, 240)
+    for size in SIZES:
+        new = resample_gray(lut.astype(np.float32)[px], *size, Image.Resampling[kernel], lo, hi)
+        old = _old_resample(lut[px], size, Image.Resampling[kernel], lo, hi)
+        assert new.dtype == np.uint16 and new.shape == (size[1], size[0])
+        diff = np.abs(new.astype(int) - old)
+        assert diff.max() <= 1 and diff.mean() < 0.3, (kernel, size)  # rounded (truncating: ~0.5)
+
+
+@pytest.mark.parametrize("kernel", ["BICUBIC", "LANCZOS"])
+def test_hard_edges_at_page_white_are_resampled_without_a_16_bit_cut(kernel: str) -> None:
+    """A windowed CT image has hard edges into page white: the kernel overshoots beyond 65535 between the
+    passes. Pillow's 16-bit mode cuts the intermediate pass there, its 32-bit integer mode does not;
+    the composer now gives that mode's values (within one code), always inside the box's densities."""
+    rng = np.random.default_rng(12)
+    px = np.where(rng.random((64, 64)) < 0.5, 0, 4095).astype(np.uint16)  # every pixel an edge
+    px[20:40, 20:40] = 4095
+    lut = gray_lut(12, invert=False, min_density=20, max_density=300, model=MODEL)
+    lo, hi = int(lut.min()), int(lut.max())
+    for size in SIZES:
+        new = resample_gray(lut.astype(np.float32)[px], *size, Image.Resampling[kernel], lo, hi)
+        wide = np.asarray(Image.fromarray(lut.astype(np.int32)[px]).resize(size, Image.Resampling[kernel]))
+        assert np.abs(new.astype(int) - np.clip(wide, lo, hi)).max() <= 1, size
+        assert new.min() >= lo and new.max() <= hi
+        assert (new == hi).any() and (new == lo).any()  # overshoot was there to clip
+
+
+def test_a_uniform_image_keeps_its_exact_gray_through_every_kernel() -> None:
+    """Densities are read on uniform patches: resampling must give back the exact code, not one off."""
+    lut = gray_lut(12, invert=False, min_density=20, max_density=300, model=MODEL)
+    for value in (0, 1, 2047, 3000, 4095):
+        px = np.full((50, 70), value, np.uint16)
+        for kernel in ("BICUBIC", "BILINEAR", "HAMMING", "LANCZOS", "BOX"):
+            for size in SIZES:
+                tile = resample_gray(lut.astype(np.float32)[px], *size, Image.Resampling[kernel], 0, CODE_MAX)
+                assert (tile == lut[value]).all(), (value, kernel, size)

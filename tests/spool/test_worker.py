@@ -80,3 +80,42 @@ def test_a_job_spooled_by_the_previous_release_is_still_delivered(tmp_path: Path
     record = read_record(spool.done / path.name)
     assert record is not None and record.state == "done" and record.outputs["pdf"].state == "done"
     assert record.timeline[0]["detail"] == "2026-11-24 10:00:01 rendered; to CUPS"
+
+
+def test_a_render_worker_never_loads_pydicom(tmp_path: Path) -> None:
+    """pydicom (~16 MB per process) is for parsing requests in the server; a render worker that imports
+    the worker module and renders a job with every rendition must not load it."""
+    import json
+    import subprocess
+    import sys
+
+    from printserver.outputs.base import RASTERS, TRUE_SIZE_PDF, Rendition
+
+    spool = Spool(tmp_path).open()
+    path = spool.submit(job(), {"printer": "P", "outputs": []})
+    renditions = json.dumps([r.to_json() for r in (TRUE_SIZE_PDF, Rendition("fit-pdf", (210.0, 297.0), "A4"),
+                                                     RASTERS)])
+    code = ("import json, sys; from printserver.spool.worker import process_job; "
+            f"written = process_job({str(path)!r}, json.loads({renditions!r})); "
+            "print(json.dumps([len(written), sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('pydicom', 'pynetdicom'))]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(out.stdout.splitlines()[-1]) == [3, []]
+
+
+def test_previews_keep_the_top_byte_and_look_like_a_full_size_lanczos() -> None:
+    """views.previews.to_8bit (called by the worker for every film) reduces before filtering and never
+    copies the film at 16 bits: the result must still be the film's top byte, filtered as before."""
+    from PIL import Image
+
+    from printserver.views.previews import to_8bit
+
+    rng = np.random.default_rng(3)
+    raster = np.repeat(np.repeat(rng.integers(0, 65536, (51, 42), dtype=np.uint16), 100, 0), 100, 1)  # 5100x4200
+    small = to_8bit(raster[:300, :200], 400)  # no scaling: exactly the top byte
+    assert np.array_equal(np.asarray(small), (raster[:300, :200] >> 8).astype(np.uint8))
+    preview = np.asarray(to_8bit(raster, 1400)).astype(int)
+    full = np.asarray(Image.fromarray((raster >> 8).astype(np.uint8)).resize((1153, 1400), Image.Resampling.LANCZOS))
+    assert preview.shape == full.shape
+    diff = np.abs(preview - full)
+    assert diff.mean() < 0.5 and np.percentile(diff, 99) <= 8  # differences only right at block edges
