@@ -12,7 +12,7 @@ from pynetdicom import AE, evt
 
 from printserver import __version__, uids
 from printserver.config import ServerConfig
-from printserver.net import acceptance, dump, fixes, listener, sockets, tls
+from printserver.net import acceptance, allocator, dump, fixes, listener, sockets, tls
 from printserver.net.events import PrintJobs
 from printserver.net.gate import ConnectionGate, GateLimits
 from printserver.net.handlers import PrintHandlers
@@ -185,6 +185,7 @@ class PrintServer:
 
     def serve_forever(self) -> None:
         """Run until SIGINT/SIGTERM; jobs not finished stay in the spool for the next start."""
+        allocator.tune()  # this long-running process only, before its threads start (net/allocator.py)
         done = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: done.set())

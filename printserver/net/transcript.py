@@ -330,7 +330,7 @@ class TranscriptRecorder:
         tmp = path.with_name(f".{path.name}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
+            fh.write(json.dumps(data, separators=(",", ":")))  # dumps: C encoder (json.dump is pure Python)
         os.replace(tmp, path)
 
     def sweep(self) -> int:

@@ -21,7 +21,7 @@ import json
 import os
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,13 @@ MAGIC = b"PSJOB1\n"
 SUFFIX = JOB_SUFFIX
 
 
+def _fields(obj: Any, without: str) -> dict[str, Any]:
+    """asdict(obj) less one field. Called with that field emptied: asdict deep-copies every value it meets,
+    and on the pixels that was three copies of a film's images per Print (~30 MB and ~0.01 CPU-s in the
+    server for a 4x5 film of 512x512 12-bit images)."""
+    return {k: v for k, v in asdict(obj).items() if k != without}
+
+
 def encode_job(job: PrintJob, outputs: dict[str, Any]) -> list[bytes | memoryview]:
     """The job file's parts, to be written in order."""
     blobs: list[memoryview] = []
@@ -46,7 +53,7 @@ def encode_job(job: PrintJob, outputs: dict[str, Any]) -> list[bytes | memoryvie
     for film in job.films:
         boxes = []
         for box in film.image_boxes:
-            entry = {k: v for k, v in asdict(box).items() if k != "image"}
+            entry = _fields(replace(box, image=None), "image")  # asdict would deep-copy the pixels
             if box.image is not None:
                 arr = np.ascontiguousarray(box.image.pixels)
                 data = memoryview(arr).cast("B")
@@ -61,9 +68,9 @@ def encode_job(job: PrintJob, outputs: dict[str, Any]) -> list[bytes | memoryvie
                 blobs.append(data)
                 offset += data.nbytes
             boxes.append(entry)
-        f = {k: v for k, v in asdict(film).items() if k != "image_boxes"} | {"image_boxes": boxes}
+        f = _fields(replace(film, image_boxes=()), "image_boxes") | {"image_boxes": boxes}
         films.append(f)
-    header = {k: v for k, v in asdict(job).items() if k != "films"} | {"films": films, "outputs": outputs}
+    header = _fields(replace(job, films=()), "films") | {"films": films, "outputs": outputs}
     head = json.dumps(header, default=str).encode()
     return [MAGIC, len(head).to_bytes(8, "big"), head, *blobs]
 

@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import numpy as np
 
 from printserver.config import ServerConfig
 from printserver.errors import ConfigError, SpoolError
-from printserver.model.spooled_job import PrintJob
+from printserver.model.spooled_job import ImageBoxJob, PrintJob
 from printserver.outputs.base import Rendition
 from printserver.outputs.files import private_open
 from printserver.outputs.plan import from_snapshot, renditions_needed
@@ -75,6 +76,7 @@ def process_job(job_path: str, renditions: list[dict[str, Any]] | None = None) -
     wanted = [Rendition.from_json(r) for r in renditions] if renditions is not None else renditions_needed(snapshot)
     paths = JobPaths.of(job_path)
     rasters = [compose_film(film) for film in job.films]
+    job = without_pixels(job)  # what was printed is in the rasters now: let the job file's bytes go
     pages = [FilmPage(raster, film.width_mm, film.height_mm) for raster, film in zip(rasters, job.films, strict=True)]
     write_previews_safely(Path(job_path), job, rasters)  # the console's PNGs
     written = []
@@ -98,6 +100,17 @@ def process_job(job_path: str, renditions: list[dict[str, Any]] | None = None) -
             raise ValueError(f"unknown rendition {rendition.kind!r}")
         written.append(str(target))
     return written
+
+
+def without_pixels(job: PrintJob) -> PrintJob:
+    """The job with every image kept (its kind, depth, photometry: the grayscale model and `color` read
+    them) but its pixels an empty array of their own, so the job file's bytes (~10 MB for a 4x5 film of
+    512x512 12-bit images) are freed before the previews and the PDF, a render worker's peak."""
+
+    def box(b: ImageBoxJob) -> ImageBoxJob:
+        return b if b.image is None else replace(b, image=replace(b.image, pixels=b.image.pixels[:0, :0].copy()))
+
+    return replace(job, films=tuple(replace(f, image_boxes=tuple(box(b) for b in f.image_boxes)) for f in job.films))
 
 
 Callback = Callable[[BaseException | None], None]

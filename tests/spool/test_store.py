@@ -66,3 +66,25 @@ def test_failed_jobs_are_kept_with_the_reason(tmp_path: Path) -> None:
     kept = spool.fail(path, "boom")
     assert kept.exists() and spool.pending() == []
     assert (tmp_path / "failed" / f"{path.stem}.reason.txt").read_text().strip() == "boom"
+
+
+def test_encoding_a_job_never_copies_its_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server encodes a Print's job while the modality waits for the answer: the pixels go to the file
+    as they are (memoryviews of the arrays), never through a deep copy (dataclasses.asdict makes one)."""
+    import copy
+
+    from printserver.spool.store import encode_job
+
+    copied: list[type] = []
+    deepcopy = copy.deepcopy
+
+    def watching(obj: object, memo: object = None) -> object:
+        copied.append(type(obj))
+        return deepcopy(obj, memo)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(copy, "deepcopy", watching)
+    original = job()
+    parts = encode_job(original, {"printer": "P"})
+    assert np.ndarray not in copied and copied  # asdict still runs, on everything but the pixels
+    images = [b.image for b in original.films[0].image_boxes if b.image is not None]
+    assert [p.obj is i.pixels for p, i in zip(parts[3:], images, strict=True)] == [True, True]

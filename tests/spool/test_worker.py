@@ -119,3 +119,26 @@ def test_previews_keep_the_top_byte_and_look_like_a_full_size_lanczos() -> None:
     assert preview.shape == full.shape
     diff = np.abs(preview - full)
     assert diff.mean() < 0.5 and np.percentile(diff, 99) <= 8  # differences only right at block edges
+
+
+def test_a_job_without_pixels_keeps_what_the_previews_and_the_pdf_read(tmp_path: Path) -> None:
+    """After composing, the worker lets the job's pixels go (spool.worker.without_pixels): the grayscale
+    model (page white = the lowest Min Density of a box holding an image), colour and the boxes stay, and
+    no image keeps a reference to the job file's bytes."""
+    import json
+    from dataclasses import replace
+
+    from printserver.model.color import ColorImage
+    from printserver.spool.worker import pdf_metadata, without_pixels
+
+    spool = Spool(tmp_path).open()
+    loaded, _ = Spool.load(spool.submit(job(), {"printer": "P", "outputs": []}))
+    light = without_pixels(loaded)
+    assert pdf_metadata(light) == pdf_metadata(loaded)
+    assert json.loads(pdf_metadata(light)["extra"]["DICOMGrayscaleModel"])[0]["reference_density"] == 0.10
+    images = [b.image for f in light.films for b in f.image_boxes if b.image is not None]
+    assert len(images) == 2 and all(i.pixels.size == 0 and i.pixels.base is None for i in images)
+    rgb = ColorImage(np.zeros((2, 2, 3), np.uint8))
+    film = loaded.films[0]
+    colour = replace(loaded, films=(replace(film, image_boxes=(replace(film.image_boxes[0], image=rgb),)),))
+    assert without_pixels(colour).films[0].color and not light.films[0].color
