@@ -160,6 +160,12 @@ def association_policies(config: ServerConfig) -> list[str]:
             for t in TRANSFER_SYNTAXES]
     lines += ["For every SCP abstract syntax above; the SCU proposes its transfer syntaxes for each of its "
               "abstract syntaxes.", "", *_table(["Transfer Syntax", "UID", "SCU", "SCP"], rows)]
+    lines += ["The Storage SCU (`pacs` output) proposes Secondary Capture on one presentation context per "
+              "compressed transfer syntax of the archive's `transfer_syntax` list (default: JPEG-LS Lossless "
+              "1.2.840.10008.1.2.4.80, then RLE Lossless 1.2.840.10008.1.2.5; Deflated Explicit VR Little Endian "
+              "1.2.840.10008.1.2.1.99 when listed), plus one with Explicit and Implicit VR Little Endian, and sends "
+              "each film in the first of its list the archive accepted (all lossless). Encapsulated PDF goes "
+              "uncompressed.", ""]
     return lines
 
 
@@ -183,7 +189,10 @@ def security(config: ServerConfig) -> list[str]:
                   ""]
     lines += ["The SCU (`printserver print`, `status`) speaks TLS with `--tls`: it checks the printer's certificate "
               "chain (`--tls-ca`, else the system's trust store; not the host name) and presents `--tls-cert` / "
-              "`--tls-key` when given.", ""]
+              "`--tls-key` when given.",
+              "The outputs that connect out (`pacs` Storage SCU, `relay` Print SCU) speak TLS when their table says "
+              "`tls = true`: the peer's chain is checked against `tls_ca` (else the system's store), the host name "
+              "only with `tls_verify_hostname`, and `tls_cert` / `tls_key` are presented when given.", ""]
     return lines
 
 

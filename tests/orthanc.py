@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ def dciodvfy(path: Path) -> tuple[list[str], list[str]]:
 class Orthanc:
     """One private Orthanc; `stop()`/`start()` keep its storage (a PACS that goes down and comes back)."""
 
-    def __init__(self, base: Path, aet: str = "ORTHANC") -> None:
+    def __init__(self, base: Path, aet: str = "ORTHANC", extra: dict[str, Any] | None = None) -> None:
+        """`extra`: more configuration (e.g. `DicomTlsEnabled` and its certificate files)."""
         self.base = base
         self.aet = aet
         self.dicom_port = free_port()
@@ -54,7 +56,7 @@ class Orthanc:
             "IndexDirectory": str(base / "index"), "DicomAet": aet, "DicomPort": self.dicom_port,
             "HttpPort": self.http_port, "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
             "DicomCheckCalledAet": True, "Plugins": [], "HttpServerEnabled": True, "DicomServerEnabled": True,
-            "StableAge": 1, "ConcurrentJobs": 1, "HttpThreadsCount": 4,
+            "StableAge": 1, "ConcurrentJobs": 1, "HttpThreadsCount": 4, **(extra or {}),
         }))
 
     @property
@@ -133,9 +135,12 @@ class Orthanc:
 class StoreSCP:
     """DCMTK storescp writing every received object into `base/in` (one file per SOP instance)."""
 
-    def __init__(self, base: Path, aet: str = "STORESCP") -> None:
+    def __init__(self, base: Path, aet: str = "STORESCP", args: Sequence[str] = ()) -> None:
+        """`args`: more storescp options (`+tls KEY CERT +cf CA -rc` for DICOM TLS, `+xa` to accept every
+        transfer syntax it knows: by default it takes uncompressed ones only)."""
         self.base = base
         self.aet = aet
+        self.args = list(args)
         self.port = free_port()
         self.folder = base / "in"
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -146,7 +151,8 @@ class StoreSCP:
 
         self.log = open(self.base / "storescp.log", "ab")  # noqa: SIM115 - closed in stop()
         # file names from the SOP instance UID (storescp's default): a resent object overwrites, as a PACS keeps one
-        self.proc = subprocess.Popen(["storescp", "-aet", self.aet, "-od", str(self.folder), str(self.port)],
+        self.proc = subprocess.Popen(["storescp", "-aet", self.aet, "-od", str(self.folder), *self.args,
+                                      str(self.port)],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -64,3 +64,11 @@ def make_certificates(folder: Path) -> Certificates:
     (ca_dir / f"{digest}.0").write_bytes((folder / "ca.pem").read_bytes())
     return Certificates(folder, folder / "ca.pem", ca_dir, folder / "server.pem", folder / "server.key",
                         folder / "client.pem", folder / "client.key", folder / "rogue.pem", folder / "rogue.key")
+
+
+def make_server_certificate(certs: Certificates, name: str, subject_alt_name: str) -> tuple[Path, Path]:
+    """Another server certificate from the test CA, with the names given (e.g. "DNS:pacs.example"): a
+    trusted chain whose names do not match the host we connect to."""
+    _key_and_csr(certs.folder, name, f"/CN={name}")
+    _sign(certs.folder, name, "ca", f"subjectAltName={subject_alt_name}\nextendedKeyUsage=serverAuth")
+    return certs.folder / f"{name}.pem", certs.folder / f"{name}.key"

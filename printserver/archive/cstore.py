@@ -9,13 +9,14 @@ wrong: A9xx, Cxxx, 0122, 0124) will not change by waiting. Warnings B000/B006/B0
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import ssl
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
@@ -30,6 +31,8 @@ PERMANENT = (0x0122, 0x0124, 0x0117)
 TRANSFER_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 #: What the Storage SCU proposes (the conformance statement lists them).
 STORED_SOP_CLASSES = (SECONDARY_CAPTURE_IMAGE_STORAGE, ENCAPSULATED_PDF_STORAGE)
+#: The classes whose pixels may travel compressed (archive/syntaxes.py).
+IMAGE_SOP_CLASSES = (SECONDARY_CAPTURE_IMAGE_STORAGE,)
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,11 @@ def _ae(dest: Destination) -> AE:
     return ae
 
 
-def _associate(ae: AE, dest: Destination):  # type: ignore[no-untyped-def]
-    assoc = ae.associate(dest.host, dest.port, ae_title=dest.called_ae)
+def _associate(ae: AE, dest: Destination, tls: ssl.SSLContext | None):  # type: ignore[no-untyped-def]
+    from printserver.net.tls import handshake_problem
+
+    assoc = ae.associate(dest.host, dest.port, ae_title=dest.called_ae,
+                         tls_args=(tls, dest.host) if tls is not None else None)
     if assoc.is_established:
         return assoc
     if assoc.is_rejected:
@@ -78,15 +84,18 @@ def _associate(ae: AE, dest: Destination):  # type: ignore[no-untyped-def]
     if assoc.is_aborted and assoc.rejected_contexts and not assoc.accepted_contexts:
         names = ", ".join(sorted({cx.abstract_syntax.name for cx in assoc.rejected_contexts}))
         raise StoreRefused(f"{dest} does not accept {names} (every presentation context rejected)")
+    if handshake_problem(tls):
+        raise StoreUnavailable(f"{dest}: TLS: {handshake_problem(tls)}")
     raise StoreUnavailable(f"{dest} cannot be reached (association {'aborted' if assoc.is_aborted else 'failed'})")
 
 
-def echo(dest: Destination) -> str | None:
-    """None when the archive answers C-ECHO, else why not (for printer health)."""
+def echo(dest: Destination, tls: ssl.SSLContext | None = None) -> str | None:
+    """None when the archive answers C-ECHO, else why not (for printer health). `tls`: a fresh client
+    context (net/tls.py) to speak DICOM TLS."""
     ae = _ae(dest)
     ae.add_requested_context(Verification)
     try:
-        assoc = _associate(ae, dest)
+        assoc = _associate(ae, dest, tls)
     except (StoreUnavailable, StoreRefused) as exc:
         return str(exc)
     try:
@@ -99,21 +108,39 @@ def echo(dest: Destination) -> str | None:
         ae.shutdown()
 
 
-def store(dest: Destination, objects: Iterable[Dataset | Path],
-          *, stored: Callable[[Dataset | Path], None] = lambda p: None) -> None:
+def store(dest: Destination, objects: Iterable[Dataset | Path], *, stored: Callable[[Dataset | Path], None] =
+          lambda p: None, tls: ssl.SSLContext | None = None, syntaxes: Sequence[str] = ()) -> list[UID]:
     """C-STORE each object (a Dataset with file meta, or a DICOM file) on one association; `stored(obj)` after
-    each success (the caller records it, so a retry after a crash sends only the rest). Raises
-    StoreUnavailable or StoreRefused."""
+    each success (the caller records it, so a retry after a crash sends only the rest); `tls` as for echo;
+    `syntaxes`: the transfer syntaxes (archive/syntaxes.py names) an uncompressed image Dataset may be
+    compressed to, in our order of preference. Returns the transfer syntax each object went in.
+    Raises StoreUnavailable or StoreRefused."""
+    from printserver.archive.syntaxes import choose, encode, proposed
+
     paths = list(objects)
     if not paths:
-        return
+        return []
     ae = _ae(dest)
     for sop_class in STORED_SOP_CLASSES:
-        ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
-    assoc = _associate(ae, dest)
+        for offer in proposed(syntaxes) if sop_class in IMAGE_SOP_CLASSES else [TRANSFER_SYNTAXES]:
+            ae.add_requested_context(sop_class, offer)
+    assoc = _associate(ae, dest, tls)
+    sent: list[UID] = []
     try:
         for path in paths:
             ds = path if isinstance(path, Dataset) else dcmread(path)
+            syntax = ds.file_meta.TransferSyntaxUID
+            if isinstance(path, Dataset) and "PixelData" in ds and syntax in TRANSFER_SYNTAXES and syntaxes:
+                accepted = [cx.transfer_syntax[0] for cx in assoc.accepted_contexts
+                            if cx.abstract_syntax == ds.SOPClassUID]
+                syntax = choose(syntaxes, accepted)
+                if syntax not in TRANSFER_SYNTAXES:  # JPEG-LS, RLE, Deflate; else pynetdicom sends it as it is
+                    try:
+                        ds = encode(ds, syntax)
+                    except Exception as exc:  # an encoder's bug must not hold the film back: send it uncompressed
+                        log.warning("%s: cannot encode %s in %s (%s), sending it uncompressed", dest,
+                                    ds.SOPInstanceUID, syntax.name, exc)
+                        syntax = ds.file_meta.TransferSyntaxUID
             try:
                 status = assoc.send_c_store(ds)
             except ValueError as exc:  # no accepted presentation context for this SOP class
@@ -126,6 +153,7 @@ def store(dest: Destination, objects: Iterable[Dataset | Path],
                 if code != SUCCESS:
                     log.warning("%s stored %s with warning 0x%04X%s", dest, ds.SOPInstanceUID, code, comment)
                 stored(path)
+                sent.append(syntax)
                 continue
             message = f"{dest} answered C-STORE of {ds.SOPClassUID.name} with 0x{code:04X}{comment}"
             raise (StoreRefused if _permanent(code) else StoreUnavailable)(message)
@@ -133,3 +161,4 @@ def store(dest: Destination, objects: Iterable[Dataset | Path],
         if assoc.is_established:
             assoc.release()
         ae.shutdown()
+    return sent

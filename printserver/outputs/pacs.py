@@ -9,7 +9,10 @@ Configured per printer by an array of tables (or `printserver serve --archive AE
     port = 4242
     calling_ae = ""                # ours; empty: the printer's AE title
     store = ["film"]               # "film" (Secondary Capture per film), "pdf" (Encapsulated PDF per job)
+    transfer_syntax = ["jpeg-ls", "rle", "explicit"]   # films: lossless, the first the PACS accepts
+                                                       # ("deflate" too; archive/syntaxes.py says why this order)
     timeout = 30.0                 # seconds per association / exchange
+    tls = true                     # DICOM TLS; tls_ca, tls_cert, tls_key, tls_verify_hostname: outputs/dicom_peer.py
     identity = [ { attribute = "PatientID", source = "label", pattern = "MRN:(\\d+)" } ]
 
 The render workers make the film rasters (and the true-size PDF); a delivery step builds one object from
@@ -23,9 +26,8 @@ that refuses the object (0122, A9xx, Cxxx) fails the output at once, with its st
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from printserver.errors import ConfigError
 from printserver.outputs.base import (
@@ -35,31 +37,25 @@ from printserver.outputs.base import (
     Done,
     Failed,
     Health,
-    Output,
     Rendition,
     Retry,
     Step,
     Wait,
 )
+from printserver.outputs.dicom_peer import DicomPeer, parse_peer
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
     from printserver.archive.cstore import Destination
     from printserver.archive.identity import Identity, IdentityRule
-    from printserver.config import PrinterProfile
 
 KINDS = ("film", "pdf")
-KEYS = ("called_ae", "host", "port", "calling_ae", "store", "timeout", "identity")
-_AE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # printable ASCII but backslash
 
 
 def parse_archive(value: str) -> dict[str, Any]:
     """`AE@HOST:PORT` (the --archive option) -> a pacs table; ValueError says what is wrong."""
-    m = re.fullmatch(r"([^@]{1,16})@([^:@]+):(\d{1,5})", value.strip())
-    if not m:
-        raise ValueError(f"--archive {value!r}: expected AE@HOST:PORT, e.g. ORTHANC@127.0.0.1:4242")
-    return {"called_ae": m.group(1), "host": m.group(2), "port": int(m.group(3))}
+    return parse_peer(value, "--archive", "ORTHANC@127.0.0.1:4242")
 
 
 def _rules(value: Any, key: str) -> tuple[tuple[str, str, str], ...]:
@@ -81,58 +77,47 @@ def _rules(value: Any, key: str) -> tuple[tuple[str, str, str], ...]:
 
 
 @dataclass(frozen=True)
-class PacsArchive(Output):
+class PacsArchive(DicomPeer):
     kind = "pacs"
+    own_keys = ("store", "identity", "transfer_syntax")
 
-    called_ae: str = ""
-    host: str = ""
-    port: int = 104
-    calling_ae: str = "PRINTSERVER"
-    store: tuple[str, ...] = ("film",)
     timeout: float = 30.0
+    store: tuple[str, ...] = ("film",)
     #: Identity extraction rules (attribute, source, pattern), archive.identity.IdentityRule
     identity: tuple[tuple[str, str, str], ...] = ()
+    #: Transfer syntaxes proposed for the films, in preference order (archive/syntaxes.py); uncompressed last
+    transfer_syntax: tuple[str, ...] = ("jpeg-ls", "rle", "explicit")
 
     @classmethod
-    def from_profile(cls, profile: PrinterProfile, key: str) -> list[Self]:
-        tables = profile.output_tables.get("pacs", [])
-        if isinstance(tables, dict):
-            tables = [tables]
-        out: list[Self] = []
-        for n, table in enumerate(tables):
-            out.append(cls._one(table, f"{key}.pacs[{n}]", profile.ae_title))
-        names = [o.called_ae for o in out]
-        return [o if names.count(o.called_ae) == 1 else
-                cls(**(o.settings() | {"id": f"pacs:{o.called_ae}@{o.host}:{o.port}"})) for o in out]
+    def own_values(cls, table: dict[str, Any], key: str) -> dict[str, Any]:
+        from printserver.archive.syntaxes import DEFAULT, SYNTAXES
 
-    @classmethod
-    def _one(cls, table: Any, key: str, printer_ae: str) -> Self:
-        if not isinstance(table, dict):
-            raise ConfigError(f"{key}: must be a table")
-        for name in table:
-            if name not in KEYS:
-                raise ConfigError(f"{key}.{name}: unknown key (known: {', '.join(KEYS)})")
-        called = table.get("called_ae")
-        if not isinstance(called, str) or not _AE.match(called) or called.strip() != called:
-            raise ConfigError(f"{key}.called_ae: {called!r} is not an AE title (1-16 characters, no backslash)")
-        host = table.get("host")
-        if not isinstance(host, str) or not host:
-            raise ConfigError(f"{key}.host: must be a host name or address")
-        port = table.get("port")
-        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-            raise ConfigError(f"{key}.port: must be 1..65535")
-        calling = table.get("calling_ae", "") or printer_ae
-        if not isinstance(calling, str) or not _AE.match(calling) or calling.strip() != calling:
-            raise ConfigError(f"{key}.calling_ae: {calling!r} is not an AE title")
         store = table.get("store", ["film"])
         if not isinstance(store, list) or not store or any(s not in KINDS for s in store) or \
                 len(set(store)) != len(store):
             raise ConfigError(f"{key}.store: must be a non-empty list of {', '.join(KINDS)}")
-        timeout = table.get("timeout", 30.0)
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 1 <= timeout <= 600:
-            raise ConfigError(f"{key}.timeout: must be 1..600 seconds")
-        rules = _rules(table.get("identity", []), f"{key}.identity")
-        return cls(f"pacs:{called}", key, called, host, port, calling, tuple(store), float(timeout), rules)
+        syntaxes = table.get("transfer_syntax", list(DEFAULT))
+        syntaxes = [syntaxes] if isinstance(syntaxes, str) else syntaxes
+        if not isinstance(syntaxes, list) or not syntaxes or any(s not in SYNTAXES for s in syntaxes) or \
+                len(set(syntaxes)) != len(syntaxes):
+            raise ConfigError(f"{key}.transfer_syntax: must be one or a list of {', '.join(SYNTAXES)} "
+                              f"(in order of preference), got {table.get('transfer_syntax')!r}")
+        return {"store": tuple(store), "identity": _rules(table.get("identity", []), f"{key}.identity"),
+                "transfer_syntax": tuple(syntaxes)}
+
+    def check(self) -> str | None:
+        """TLS files (DicomPeer.check), and an encoder for every compressed transfer syntax asked for."""
+        from printserver.archive.syntaxes import missing_encoder
+
+        problem = super().check()
+        if problem or "film" not in self.store:
+            return problem
+        for name in self.transfer_syntax:
+            needs = missing_encoder(name)
+            if needs:
+                return f"{self.key}.transfer_syntax: {name!r} needs {needs} (pip install them, or leave " \
+                       f"{name!r} out of the list)"
+        return None
 
     # --- what the workers make, what a step sends ------------------------------------------------------
 
@@ -141,7 +126,7 @@ class PacsArchive(Output):
 
     def describe(self) -> str:
         what = " and ".join({"film": "films as Secondary Capture", "pdf": "Encapsulated PDF"}[s] for s in self.store)
-        return f"PACS {self.called_ae} at {self.host}:{self.port} ({what}, as {self.calling_ae})"
+        return f"PACS {self.called_ae} at {self.host}:{self.port} ({what}, as {self.calling_ae}{self.transport})"
 
     @property
     def destination(self) -> Destination:
@@ -180,32 +165,39 @@ class PacsArchive(Output):
         stored = list(job.memo.get("stored", []))
         identity = job_identity(job.job, self.rules())
         memo: dict[str, Any] = {"stored": stored, "patient_id": identity.get("PatientID"),
-                                "identity": dict(identity.sources)}
+                                "identity": dict(identity.sources),
+                                "transfer_syntax": dict(job.memo.get("transfer_syntax", {}))}
         pending = [p for p in self.planned(job) if p[0] not in stored]
         if not pending:
             return Done(detail=f"{len(stored)} object(s) stored in {self.called_ae}", memo=memo)
         label, kind, index = pending[0]
         try:
             ds = self.build(job, kind, index, identity)
-            store(self.destination, [ds])
-        except StoreUnavailable as exc:
+            (syntax,) = store(self.destination, [ds], tls=self.tls_context(), syntaxes=self.transfer_syntax)
+        except (StoreUnavailable, ConfigError) as exc:  # ConfigError: a TLS file gone since start-up
             return Retry(reason=str(exc), info="QUEUED", memo=memo)
         except StoreRefused as exc:
             return Failed(reason=str(exc), info="CHECK PRINTER", memo=memo)
         memo["stored"] = [*stored, label]
         memo["study"] = ds.StudyInstanceUID
+        memo["transfer_syntax"] = {**job.memo.get("transfer_syntax", {}), label: syntax.name}
         notes = tuple(identity.notes) if not stored else ()
         if len(pending) == 1:
             return Done(detail=f"{len(memo['stored'])} object(s) stored in {self.called_ae} "
-                               f"(patient {identity.get('PatientID')})", memo=memo, notes=notes)
-        return Wait(after=0.0, printing=True, detail=f"{kind} stored in {self.called_ae}", memo=memo, notes=notes)
+                               f"(patient {identity.get('PatientID')}; last as {syntax.name})", memo=memo, notes=notes)
+        return Wait(after=0.0, printing=True, detail=f"{kind} stored in {self.called_ae} ({syntax.name})", memo=memo,
+                    notes=notes)
 
     def health(self) -> Health:
         from dataclasses import replace
 
         from printserver.archive.cstore import echo
 
-        problem = echo(replace(self.destination, timeout=min(self.timeout, 3.0)))  # health must be quick
+        # health must be quick; over TLS too, so an untrusted certificate shows here
+        try:
+            problem = echo(replace(self.destination, timeout=min(self.timeout, 3.0)), tls=self.tls_context())
+        except ConfigError as exc:
+            problem = str(exc)
         if problem:
             return "WARNING", "CHECK PRINTER", f"archive {problem}"
         return "NORMAL", "NORMAL", ""

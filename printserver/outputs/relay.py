@@ -13,6 +13,7 @@ maps back through the same GSDF. 8-bit or grayscale-only upstreams get what the 
     port = 104
     calling_ae = ""        # ours; empty: the printer's AE title
     timeout = 60.0
+    tls = true             # DICOM TLS; tls_ca, tls_cert, tls_key, tls_verify_hostname: outputs/dicom_peer.py
 
 One film per delivery step (the memo lists the films printed), one job at a time per upstream (a lock
 per upstream). A journal beside the job (`<job>.relay_<AE>.journal.json`, fsynced within the step) marks
@@ -35,25 +36,24 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from printserver.errors import ConfigError
-from printserver.outputs.base import RASTERS, DeliveryJob, Done, Failed, Health, Output, Rendition, Retry, Step, Wait
+from printserver.outputs.base import RASTERS, DeliveryJob, Done, Failed, Health, Rendition, Retry, Step, Wait
+from printserver.outputs.dicom_peer import DicomPeer, parse_peer
 
 if TYPE_CHECKING:
-    from printserver.config import PrinterProfile
     from printserver.model.color import ColorImage
     from printserver.model.pixels import GrayscaleImage
     from printserver.model.spooled_job import FilmJob
+    from printserver.scu.client import PrintClient
     from printserver.scu.films import FilmOptions
 
 log = logging.getLogger(__name__)
 
-KEYS = ("called_ae", "host", "port", "calling_ae", "timeout", "mode")
 MODES = ("film",)  # "layout" (forward the original film box and image boxes) is not built yet
-_AE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")
 #: Upstream statuses that mean "busy, try later" (PS3.4 H.4: print queue full; PS3.7: resources).
 BUSY = (0xC601, 0xC602, 0x0213, 0xA700)
 SESSION_KEYS = ("NumberOfCopies", "PrintPriority", "MediumType", "FilmDestination", "FilmSessionLabel", "OwnerID")
@@ -102,10 +102,7 @@ def _write_journal(path: Path, marks: dict[str, str]) -> None:
 
 def parse_relay(value: str) -> dict[str, Any]:
     """`AE@HOST:PORT` (the --relay option) -> a relay table; ValueError says what is wrong."""
-    m = re.fullmatch(r"([^@]{1,16})@([^:@]+):(\d{1,5})", value.strip())
-    if not m:
-        raise ValueError(f"--relay {value!r}: expected AE@HOST:PORT, e.g. LASER1@10.0.0.7:104")
-    return {"called_ae": m.group(1), "host": m.group(2), "port": int(m.group(3))}
+    return parse_peer(value, "--relay", "LASER1@10.0.0.7:104")
 
 
 def film_p_values(raster: np.ndarray, film: FilmJob) -> GrayscaleImage:
@@ -138,55 +135,30 @@ def film_options(job: DeliveryJob, film: FilmJob) -> FilmOptions:
 
 
 @dataclass(frozen=True)
-class DicomRelay(Output):
+class DicomRelay(DicomPeer):
     kind = "relay"
-
-    called_ae: str = ""
-    host: str = ""
-    port: int = 104
-    calling_ae: str = "PRINTSERVER"
-    timeout: float = 60.0
+    own_keys = ("mode",)
 
     @classmethod
-    def from_profile(cls, profile: PrinterProfile, key: str) -> list[Self]:
-        tables = profile.output_tables.get("relay", [])
-        tables = [tables] if isinstance(tables, dict) else tables
-        out = [cls._one(t, f"{key}.relay[{n}]", profile.ae_title) for n, t in enumerate(tables)]
-        names = [o.called_ae for o in out]
-        return [o if names.count(o.called_ae) == 1 else
-                cls(**(o.settings() | {"id": f"relay:{o.called_ae}@{o.host}:{o.port}"})) for o in out]
-
-    @classmethod
-    def _one(cls, table: Any, key: str, printer_ae: str) -> Self:
-        if not isinstance(table, dict):
-            raise ConfigError(f"{key}: must be a table")
-        for name in table:
-            if name not in KEYS:
-                raise ConfigError(f"{key}.{name}: unknown key (known: {', '.join(KEYS)})")
-        called, host, port = table.get("called_ae"), table.get("host"), table.get("port")
-        if not isinstance(called, str) or not _AE.match(called) or called.strip() != called:
-            raise ConfigError(f"{key}.called_ae: {called!r} is not an AE title (1-16 characters, no backslash)")
-        if not isinstance(host, str) or not host:
-            raise ConfigError(f"{key}.host: must be a host name or address")
-        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-            raise ConfigError(f"{key}.port: must be 1..65535")
-        calling = table.get("calling_ae", "") or printer_ae
-        if not isinstance(calling, str) or not _AE.match(calling) or calling.strip() != calling:
-            raise ConfigError(f"{key}.calling_ae: {calling!r} is not an AE title")
-        timeout = table.get("timeout", 60.0)
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 1 <= timeout <= 600:
-            raise ConfigError(f"{key}.timeout: must be 1..600 seconds")
+    def own_values(cls, table: dict[str, Any], key: str) -> dict[str, Any]:
         if table.get("mode", "film") not in MODES:
             raise ConfigError(f"{key}.mode: must be one of {', '.join(MODES)} (forwarding the original layout "
                               f"is not built yet)")
-        return cls(f"relay:{called}", key, called, host, port, calling, float(timeout))
+        return {}
+
+    def _connect(self, timeout: float) -> PrintClient:
+        """One association to the upstream (DICOM TLS when configured: the reason names a failed handshake)."""
+        from printserver.scu.client import PrintClient
+
+        return PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae, timeout=timeout,
+                                   tls=self.tls_context())
 
     def renditions(self) -> tuple[Rendition, ...]:
         return (RASTERS,)
 
     def describe(self) -> str:
         return f"DICOM printer {self.called_ae} at {self.host}:{self.port} (each film as STANDARD\\1,1, " \
-               f"as {self.calling_ae})"
+               f"as {self.calling_ae}{self.transport})"
 
     def _image(self, job: DeliveryJob, index: int) -> GrayscaleImage | ColorImage:
         from printserver.model.color import ColorImage
@@ -198,7 +170,6 @@ class DicomRelay(Output):
 
     def deliver(self, job: DeliveryJob) -> Step:
         """Print the next film not yet printed upstream; Done when all are."""
-        from printserver.scu.client import PrintClient
         from printserver.scu.transport import PrintClientError
         from printserver.status import describe
 
@@ -219,11 +190,10 @@ class DicomRelay(Output):
             _write_journal(journal, marks | {label: PRINTED if films_printed else SENDING})
 
         try:
-            with _lock(self._upstream), PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae,
-                                                           timeout=self.timeout) as client:
+            with _lock(self._upstream), self._connect(self.timeout) as client:
                 result = client.print_images([self._image(job, index)], film_options(job, film), progress=progress)
                 _LAST_HEALTH[self._upstream] = (time.monotonic(), _printer_health(result.printer, self.called_ae))
-        except (PrintClientError, OSError) as exc:
+        except (PrintClientError, OSError, ConfigError) as exc:  # ConfigError: a TLS file gone since start-up
             return Retry(reason=f"{self.called_ae} at {self.host}:{self.port}: {exc}", info="PRINTER OFFLINE",
                          memo={"printed": printed})
         notes = tuple(result.notes) + tuple(w for f in result.films for w in f.warnings)
@@ -255,7 +225,6 @@ class DicomRelay(Output):
         """The upstream's own Printer Status (one N-GET, at most every HEALTH_SECONDS, never while a film is
         being printed there), or WARNING / PRINTER OFFLINE when it cannot be reached: films are still accepted
         and wait in the spool, so a modality must not read it as FAILURE (many then refuse to print)."""
-        from printserver.scu.client import PrintClient
         from printserver.scu.transport import PrintClientError
 
         seen = _LAST_HEALTH.get(self._upstream)
@@ -265,10 +234,9 @@ class DicomRelay(Output):
         if not lock.acquire(blocking=False):
             return "NORMAL", "NORMAL", ""  # printing there right now, nothing known yet: it answers
         try:
-            with PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae,
-                                     timeout=min(self.timeout, 5.0)) as client:
+            with self._connect(min(self.timeout, 5.0)) as client:
                 health = _printer_health(client.printer_status(), self.called_ae)
-        except (PrintClientError, OSError) as exc:
+        except (PrintClientError, OSError, ConfigError) as exc:
             health = ("WARNING", "PRINTER OFFLINE", f"upstream printer {exc}")
         finally:
             lock.release()

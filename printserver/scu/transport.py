@@ -90,7 +90,10 @@ class NetworkTransport:
             ae.shutdown()
             why = "rejected" if self.assoc.is_rejected else "aborted" if self.assoc.is_aborted else "not established"
             if tls is not None and not self.assoc.is_rejected:
-                why += " (TLS: is it a TLS port, and does --tls-ca trust its certificate? --debug shows the handshake)"
+                from printserver.net.tls import handshake_problem
+
+                why += f" (TLS: {handshake_problem(tls)})" if handshake_problem(tls) else \
+                    " (TLS: is it a TLS port, and does --tls-ca trust its certificate? --debug shows the handshake)"
             raise PrintClientError(f"association with {called_ae} at {host}:{port} {why}")
         accepted = {cx.abstract_syntax: cx for cx in self.assoc.accepted_contexts}
         self.accepted = frozenset(accepted)

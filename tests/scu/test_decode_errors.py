@@ -11,7 +11,7 @@ import pytest
 from pydicom import dcmread
 from pydicom.encaps import encapsulate
 from pydicom.pixels.decoders.base import get_decoder
-from pydicom.uid import JPEG2000, JPEGLSLossless
+from pydicom.uid import JPEG2000, JPEGLosslessSV1
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "samples"))
 from make_samples import make_modalities
@@ -22,7 +22,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("undecodable")
     ct = make_modalities(folder)["ct"]
     out = {"ct": ct}
-    for name, ts, payload in (("jpegls", JPEGLSLossless, b"\xff\xd8\xff\xf7"), ("j2k", JPEG2000, b"\xff\x4f\xff\x51")):
+    for name, ts, payload in (("lossless", JPEGLosslessSV1, b"\xff\xd8\xff\xc3"),
+                              ("j2k", JPEG2000, b"\xff\x4f\xff\x51")):
         ds = dcmread(ct)
         ds.PixelData = encapsulate([payload + bytes(64)])
         ds["PixelData"].VR = "OB"
@@ -39,14 +40,15 @@ def run_print(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_one_line_per_undecodable_file_and_nothing_printed(files: dict[str, Path]) -> None:
-    assert get_decoder(JPEG2000).is_available and not get_decoder(JPEGLSLossless).is_available  # this machine
-    out = run_print(str(files["jpegls"]), str(files["j2k"]), str(files["ct"]))
+    # JPEG-LS decodes since pyjpegls is a dependency (the pacs output's encoder); lossless JPEG needs the extra
+    assert get_decoder(JPEG2000).is_available and not get_decoder(JPEGLosslessSV1).is_available  # this machine
+    out = run_print(str(files["lossless"]), str(files["j2k"]), str(files["ct"]))
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 2, out.stderr
-    jpegls, j2k = lines
-    assert str(files["jpegls"]) in jpegls and "JPEG-LS Lossless" in jpegls and "1.2.840.10008.1.2.4.80" in jpegls
-    assert "pip install 'printserver[codecs]'" in jpegls  # no decoder installed: say what would decode it
+    lossless, j2k = lines
+    assert str(files["lossless"]) in lossless and "JPEG Lossless" in lossless and "1.2.840.10008.1.2.4.70" in lossless
+    assert "pip install 'printserver[codecs]'" in lossless  # no decoder installed: say what would decode it
     assert str(files["j2k"]) in j2k and "JPEG 2000" in j2k and "1.2.840.10008.1.2.4.91" in j2k
     assert "install" not in j2k  # a decoder is installed, the data is what is wrong
     assert "Traceback" not in out.stderr

@@ -231,7 +231,7 @@ def test_responses_taken_by_the_reactor_reach_the_waiting_call(scp) -> None:
 def test_compressed_images_decode_or_name_the_extra(scp, modalities, tmp_path) -> None:
     from pydicom import dcmread
     from pydicom.encaps import encapsulate
-    from pydicom.uid import JPEGLSLossless, RLELossless
+    from pydicom.uid import JPEGLosslessSV1, RLELossless
 
     ds = dcmread(modalities["ct"])
     ds.compress(RLELossless)  # pydicom decodes RLE by itself
@@ -240,13 +240,13 @@ def test_compressed_images_decode_or_name_the_extra(scp, modalities, tmp_path) -
               str(tmp_path / "rle.dcm"))
     assert out.returncode == 0, out.stderr
     ds = dcmread(modalities["ct"])
-    ds.PixelData = encapsulate([b"\xff\xd8\xff\xf7" + bytes(64)])
+    ds.PixelData = encapsulate([b"\xff\xd8\xff\xc3" + bytes(64)])
     ds["PixelData"].VR = "OB"
-    ds.file_meta.TransferSyntaxUID = JPEGLSLossless  # no JPEG-LS decoder is installed here
-    ds.save_as(tmp_path / "jpegls.dcm")
+    ds.file_meta.TransferSyntaxUID = JPEGLosslessSV1  # no lossless JPEG decoder is installed here (JPEG-LS is)
+    ds.save_as(tmp_path / "lossless.dcm")
     out = cli("print", "--host", "127.0.0.1", "--port", str(scp.port), "--called-ae", "PRINTSCP",
-              str(tmp_path / "jpegls.dcm"))
-    assert out.returncode == 1 and "printserver[codecs]" in out.stderr and "JPEG-LS" in out.stderr
+              str(tmp_path / "lossless.dcm"))
+    assert out.returncode == 1 and "printserver[codecs]" in out.stderr and "JPEG Lossless" in out.stderr
 
 
 def test_color_images_print_in_color_where_the_color_meta_is_accepted(scp, modalities) -> None:
