@@ -212,7 +212,7 @@ def install_acceptor(assoc: Any, limits: Limits, skip: frozenset[str] = frozense
     assoc._serve_request = _scoped(assoc._serve_request, scope)  # class lookup, response UIDs
     if SERVE_WHILE_WAITING not in skip:
         assoc.dimse.get_msg = wait_serving_requests(assoc, assoc.dimse.get_msg, assoc._serve_request)
-    if IDLE_WAITS not in skip:
+    if IDLE_WAITS not in skip and reactor.ENABLED:
         reactor.install(assoc)
 
 

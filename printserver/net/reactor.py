@@ -35,6 +35,9 @@ import pynetdicom.dul
 
 #: Longest a reactor waits without a wake-up; the time-based checks run at least this often.
 WAIT_S = 0.05
+#: Off by default for now: with it, the console's browser test saw a rejected association's transcript
+#: missing for 20 s in 3 of ~20 runs (0 of 12 without); not understood yet (docs/lean-films.md).
+ENABLED = False
 _ATTR = "_printserver_waiter"
 
 

@@ -31,7 +31,6 @@ from typing import Any
 
 from pydicom.datadict import keyword_for_tag
 from pynetdicom import evt
-from pynetdicom.pdu_primitives import A_RELEASE
 
 from printserver.config import ServerConfig
 from printserver.net import acceptance
@@ -44,6 +43,7 @@ REJECT_REASONS = {acceptance.REASON_CALLED_AE_NOT_RECOGNIZED: "called AE title n
                   acceptance.REASON_CALLING_AE_NOT_RECOGNIZED: "calling AE title not recognized"}
 SWEEP_SECONDS = 3600.0
 OPEN_FLUSH_SECONDS = 1.0  # an open association's snapshot is at most this old (when it has new rows)
+CLOSE_GRACE_SECONDS = 2.0  # how long after the close an association's own thread may still report its end
 
 # --- the recorder -----------------------------------------------------------------------------------
 
@@ -85,14 +85,14 @@ class TranscriptRecorder:
         self._thread: threading.Thread | None = None
         self._last_sweep = 0.0
         self._dirty: dict[int, dict[str, Any]] = {}  # open transcripts with rows not in their snapshot yet
+        self._closing: dict[int, dict[str, Any]] = {}  # connection closed, waiting for how the association ended
 
     def evt_handlers(self) -> list[tuple[Any, Callable[[Any], None]]]:
         """Bind these first: notification handlers run in bind order, and a refusal happens in EVT_REQUESTED."""
         return [(evt.EVT_REQUESTED, self.on_requested), (evt.EVT_ACCEPTED, self.on_accepted),
                 (evt.EVT_REJECTED, self.on_rejected), (evt.EVT_DIMSE_RECV, self.on_recv),
                 (evt.EVT_DIMSE_SENT, self.on_sent), (evt.EVT_RELEASED, self.on_released),
-                (evt.EVT_ABORTED, self.on_aborted), (evt.EVT_ACSE_SENT, self.on_acse_sent),
-                (evt.EVT_CONN_CLOSE, self.on_closed)]
+                (evt.EVT_ABORTED, self.on_aborted), (evt.EVT_CONN_CLOSE, self.on_closed)]
 
     def start(self) -> None:
         from printserver.views.previews import private_dir
@@ -108,8 +108,10 @@ class TranscriptRecorder:
         with self._lock:
             still_open = list(self._open.values())
             self._open.clear()
+            self._closing.clear()
         for transcript in still_open:
-            transcript["outcome"] = transcript.get("outcome") or "open at server stop"
+            transcript["outcome"] = transcript.get("outcome") or ("connection closed" if "_closed" in transcript
+                                                                  else "open at server stop")
             self._queue.put((self._write, (transcript,)))
         self._queue.put(None)
         if self._thread is not None:
@@ -154,9 +156,11 @@ class TranscriptRecorder:
     def on_rejected(self, event: Any) -> None:
         t = self._get(event)
         if t is not None:
-            refused = acceptance.refusal(self.config, t["called_ae"], t["calling_ae"])
-            t["outcome"] = "rejected" + (f": {REJECT_REASONS.get(refused[0], refused[0])} ({refused[1]})"
-                                         if refused else "")
+            t["outcome"] = self._rejected(t)
+
+    def _rejected(self, t: dict[str, Any]) -> str:
+        refused = acceptance.refusal(self.config, t["called_ae"], t["calling_ae"])
+        return "rejected" + (f": {REJECT_REASONS.get(refused[0], refused[0])} ({refused[1]})" if refused else "")
 
     @_guard
     def on_recv(self, event: Any) -> None:
@@ -179,20 +183,17 @@ class TranscriptRecorder:
             t["outcome"] = "aborted"
 
     @_guard
-    def on_acse_sent(self, event: Any) -> None:
-        """Our A-RELEASE-RP, handed to the DUL before the peer can close (see _closed_outcome)."""
-        if isinstance(event.primitive, A_RELEASE) and event.primitive.result == "affirmative":
-            t = self._get(event)
-            if t is not None:
-                t["release_answered"] = True
-
-    @_guard
     def on_closed(self, event: Any) -> None:
+        """The connection is gone; the association's own thread may still be about to report how it ended
+        (EVT_RELEASED / REJECTED / ABORTED run there, the close in the network thread): the background
+        thread writes the transcript once that arrives, or after CLOSE_GRACE_SECONDS."""
         with self._lock:
-            t = self._open.pop(id(event.assoc), None)
+            t = self._open.get(id(event.assoc))
+            if t is not None:
+                t["_closed"] = time.monotonic()
+                self._closing[id(event.assoc)] = t
         if t is not None:
-            t["outcome"] = t["outcome"] or ("released" if t.pop("release_answered", False) else "connection closed")
-            self._queue.put((self._write, (t,)))
+            self._queue.put((self._reap, ()))
 
     def on_job(self, record: Any) -> None:
         """Job book listener: a job created in an association's thread is that association's job."""
@@ -222,8 +223,10 @@ class TranscriptRecorder:
         self.sweep()
         while True:
             try:
-                item = self._queue.get(timeout=OPEN_FLUSH_SECONDS if self._dirty else None)
+                item = self._queue.get(timeout=CLOSE_GRACE_SECONDS / 4 if self._closing
+                                       else OPEN_FLUSH_SECONDS if self._dirty else None)
             except queue.Empty:
+                self._reap()
                 item = (self._flush_open, ())
             if item is None:
                 return
@@ -261,6 +264,22 @@ class TranscriptRecorder:
         if not t.get("_written"):
             self._dirty[id(t)] = t
             self._flush_open()
+
+    def _reap(self) -> None:
+        """Write the transcripts whose association has ended and said how (or had its grace time)."""
+        now = time.monotonic()
+        for key, t in list(self._closing.items()):
+            if not t["outcome"] and now - t["_closed"] < CLOSE_GRACE_SECONDS:
+                continue
+            with self._lock:
+                if self._closing.pop(key, None) is None:
+                    continue  # taken by stop()
+                self._open.pop(key, None)
+            if not t["outcome"] and not t["accepted"] and acceptance.refusal(self.config, t["called_ae"],
+                                                                             t["calling_ae"]):
+                t["outcome"] = self._rejected(t)  # refused, and EVT_REJECTED never came
+            t["outcome"] = t["outcome"] or "connection closed"
+            self._write(t)
 
     # --- snapshots of open associations (the background thread only) --------------------------------
 
@@ -329,4 +348,3 @@ class TranscriptRecorder:
             except (OSError, ValueError):
                 continue
         return removed
-

@@ -9,6 +9,7 @@ URLs; patient data never is.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from printserver.views.previews import preview_dir
 from printserver.views.transcripts import TranscriptStore, findings_json, modality_told, status_words
 from printserver.web.auth import CSRF_HEADER, SESSION_COOKIE, SESSION_SECONDS, Auth, Viewer
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 _ID = re.compile(r"^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$")
 ACTIONS = ("retry", "cancel", "reprint")
@@ -191,9 +193,12 @@ def create_app(state: ConsoleState) -> Starlette:
             session = state.auth.new_session(user=user.name) if user is not None else ""
         else:
             session = state.auth.new_session() if state.auth.check_token(form.get("token", [""])[0]) else ""
+        client = request.client.host if request.client else "?"
         if not session:
+            log.warning("console login refused: %s from %s", f"user {name!r}" if name else "token", client)
             await asyncio.sleep(LOGIN_FAILURE_DELAY)  # guessing online costs time too
             return form_page("Wrong name or password." if name else "Wrong token.", 401)
+        log.info("console login: %s from %s", f"user {name!r}" if name else "token", client)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_SECONDS, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")

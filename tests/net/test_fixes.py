@@ -217,6 +217,7 @@ def test_idle_association_reactors_wait_for_work(start: Start, on: bool, monkeyp
 
     from printserver.net import reactor
 
+    monkeypatch.setattr(reactor, "ENABLED", True)  # off by default (net/reactor.py): tested switched on
     server = start(skip=frozenset() if on else {fixes.IDLE_WAITS})
     counts = {"server": 0}
 

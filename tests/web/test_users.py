@@ -66,7 +66,8 @@ def test_users_in_the_config_are_validated_naming_the_key() -> None:
         assert str(exc.value).startswith(f"{key}:")
 
 
-def test_login_by_name_and_password_and_the_audit_names_the_user(spool: Path) -> None:
+def test_login_by_name_and_password_and_the_audit_names_the_user(spool: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
     calls: list[str] = []
     with console(spool, calls, Auth(users=(ALICE, BOB))) as c:
         assert c.get("/", follow_redirects=False).headers["location"] == "/login"
@@ -75,6 +76,8 @@ def test_login_by_name_and_password_and_the_audit_names_the_user(spool: Path) ->
         assert log_in(c, "alice", "wrong") == 401 and log_in(c, "nobody", "alice-secret") == 401
         assert "Wrong name or password." in c.post("/login", data={"name": "alice", "password": "x"}).text
         assert c.get("/api/jobs").status_code == 401
+        assert "console login refused: user 'nobody' from testclient" in caplog.text
+        assert "alice-secret" not in caplog.text  # a password never reaches a log line
         assert log_in(c, "alice", "alice-secret") == 303
         assert "alice (admin)" in c.get("/").text
         answer = c.post("/api/jobs/0002-failed/retry", headers={"X-CSRF-Token": csrf_of(c)})
