@@ -85,10 +85,11 @@ class Delivery:
             record = self.book.load(path)
             if record is None:
                 return
-            for oid, out in record.outputs.items():
-                if OutputState(out.state) not in (OutputState.DONE, OutputState.FAILED, OutputState.CANCELED):
-                    self.submit(path, oid, at)
-            if not record.outputs:  # nothing to deliver to: over at once
+            unfinished = [oid for oid, out in record.outputs.items()
+                          if OutputState(out.state) not in (OutputState.DONE, OutputState.FAILED, OutputState.CANCELED)]
+            for oid in unfinished:
+                self.submit(path, oid, at)
+            if not unfinished:  # no output, or every one ended before a kill -9 finished the job: over at once
                 self.submit(path, "", at)
             return
         with self._cond:
