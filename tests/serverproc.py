@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.dcmtk import free_port
@@ -84,3 +85,13 @@ class ServerProcess:
     def __exit__(self, *exc: object) -> None:
         self.stop()
         self.kill()
+
+
+def wait_until(cond: Callable[[], object], timeout: float, what: str) -> None:
+    """Poll `cond` every 0.1 s until it is true; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -29,6 +29,7 @@ from printserver.render.pdf import fit_scale
 from printserver.status import Status
 from tests import printscu
 from tests.cupsbed import CupsBed, dump
+from tests.serverproc import wait_until
 
 pytestmark = pytest.mark.skipif(not cupsout.available(), reason="pycups not installed (printserver[cups])")
 
@@ -86,15 +87,6 @@ class JobSCU(printscu.JobSCU):
 def page_size_pt(pdf: Path) -> str:
     out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True, timeout=30).stdout
     return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Page size"))
-
-
-def wait_until(cond: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_film_printed_true_size_with_copies_and_print_job_events(make_server: Any, bed: CupsBed) -> None:

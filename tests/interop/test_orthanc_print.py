@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from printserver.status import Status
 from tests.dcmtk import DcmtkPrintScu, PrintOptions, dcmtk_available, write_test_image
 from tests.orthanc import Orthanc, StoreSCP, dciodvfy, orthanc_available
 from tests.printscu import JobSCU, PrintSCU
-from tests.serverproc import ServerProcess
+from tests.serverproc import ServerProcess, wait_until
 
 pytestmark = pytest.mark.skipif(not (orthanc_available() and dcmtk_available()), reason="orthanc or dcmtk missing")
 SC = "1.2.840.10008.5.1.4.1.1.7"
@@ -35,15 +34,6 @@ PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 def orthanc(tmp_path: Path) -> Iterator[Orthanc]:
     with Orthanc(tmp_path / "orthanc") as server:
         yield server
-
-
-def wait_until(cond: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def config(tmp_path: Path, *archives: dict[str, Any]) -> list[str]:

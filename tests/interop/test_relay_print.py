@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,21 +16,12 @@ from printserver.render.gsdf import p_to_density
 from tests import pdfcheck
 from tests.dcmtk import DcmprscpServer, DcmtkPrintScu, PrintOptions, dcmtk_available, free_port, write_test_image
 from tests.printscu import PrintSCU
-from tests.serverproc import ServerProcess
+from tests.serverproc import ServerProcess, wait_until
 
 pytestmark = pytest.mark.skipif(not dcmtk_available(), reason="DCMTK print tools not installed")
 VALUES = (0, 1365, 2730, 4095)
 ODS = [round(float(d), 2) for d in p_to_density(VALUES, 12, min_density=0.2, max_density=3.0, illumination=2000,
                                                  ambient=10)]
-
-
-def wait_until(cond: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def relay_config(tmp_path: Path, called_ae: str, port: int) -> list[str]:
