@@ -136,7 +136,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timings per figure (median reported)")
     args = parser.parse_args()
-    results: dict[str, object] = {"machine": f"{os.cpu_count()} cores, shared with other engineers' test runs",
+    results: dict[str, object] = {"machine": f"{os.cpu_count()} cores (how busy: the load averages)",
                                   "repeat": args.repeat, "load_average_at_start": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="psbench-") as tmp:
         work = Path(tmp)
