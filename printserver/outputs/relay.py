@@ -15,6 +15,8 @@ maps back through the same GSDF. 8-bit or grayscale-only upstreams get what the 
     timeout = 60.0
     tls = true             # DICOM TLS; tls_ca, tls_cert, tls_key, tls_verify_hostname: outputs/dicom_peer.py
     job_timeout = 3600.0   # how long an upstream Print Job staying PENDING/PRINTING is followed (relay_job.py)
+    medium_map = { "BLUE FILM" = "CLEAR FILM" }   # and film_size_map, destination_map, priority_map,
+    max_copies = 0                                # max_copies: what the upstream takes (relay_mapping.py)
 
 One film per delivery step (the memo lists the films printed), one job at a time per upstream (a lock
 per upstream). A journal beside the job (`<job>.relay_<AE>.journal.json`, fsynced within the step) marks
@@ -36,7 +38,7 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +56,8 @@ from printserver.outputs.relay_job import (
     from_events,
     handed_over,
 )
+from printserver.outputs.relay_mapping import KEYS as MAPPING_KEYS
+from printserver.outputs.relay_mapping import map_options, mapping_values, upstream_offers
 
 if TYPE_CHECKING:
     from printserver.model.color import ColorImage
@@ -148,16 +152,18 @@ def film_options(job: DeliveryJob, film: FilmJob) -> FilmOptions:
 @dataclass(frozen=True)
 class DicomRelay(DicomPeer):
     kind = "relay"
-    own_keys = ("mode", "job_timeout")
+    own_keys = ("mode", "job_timeout", *MAPPING_KEYS)
 
     job_timeout: float = JOB_TIMEOUT
+    #: medium_map, film_size_map, destination_map, priority_map, max_copies as configured (relay_mapping.py)
+    mapping: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def own_values(cls, table: dict[str, Any], key: str) -> dict[str, Any]:
         if table.get("mode", "film") not in MODES:
             raise ConfigError(f"{key}.mode: must be one of {', '.join(MODES)} (forwarding the original layout "
                               f"is not built yet)")
-        return follow_values(table, key)
+        return follow_values(table, key) | mapping_values(table, key)
 
     def _connect(self, timeout: float) -> PrintClient:
         """One association to the upstream (DICOM TLS when configured: the reason names a failed handshake)."""
@@ -184,7 +190,8 @@ class DicomRelay(DicomPeer):
 
     def deliver(self, job: DeliveryJob) -> Step:
         """Print the next film not yet printed upstream; Done when all are."""
-        from printserver.scu.transport import PrintClientError
+        from printserver.scu.client import FilmResult, PrintResult
+        from printserver.scu.transport import PrintClientError, PrintRefused
         from printserver.status import describe
 
         journal = self._journal(job)
@@ -205,15 +212,22 @@ class DicomRelay(DicomPeer):
             upstream_job = {f"job:{label}": client.print_jobs[-1]} if films_printed and client.print_jobs else {}
             _write_journal(journal, marks | {label: PRINTED if films_printed else SENDING} | upstream_job)
 
+        told: dict[str, tuple[str, str]] = {}
+        mapped: list[str] = []
         try:
             with _lock(self._upstream), self._connect(self.timeout) as client:
-                result = client.print_images([self._image(job, index)], film_options(job, film), progress=progress)
+                options, mapped = map_options(film_options(job, film), self.mapping,
+                                              upstream_offers(client, self._upstream), self.called_ae)
+                result = client.print_images([self._image(job, index)], options, progress=progress)
                 told = from_events(client.transport.events, {label: client.print_jobs[-1]} if client.print_jobs else {})
                 _LAST_HEALTH[self._upstream] = (time.monotonic(), _printer_health(result.printer, self.called_ae))
+        except PrintRefused as exc:  # the film session itself (e.g. 0106 for a Medium Type): as a film refused
+            result = PrintResult(films=[FilmResult(film.film_number, [], exc.status,
+                                                   f"Film Session N-CREATE: {exc.error_comment}".strip(": "))])
         except (PrintClientError, OSError, ConfigError) as exc:  # ConfigError: a TLS file gone since start-up
             return Retry(reason=f"{self.called_ae} at {self.host}:{self.port}: {exc}", info="PRINTER OFFLINE",
                          memo={"printed": printed})
-        notes = tuple(result.notes) + tuple(w for f in result.films for w in f.warnings)
+        notes = (*mapped, *result.notes, *(w for f in result.films for w in f.warnings))
         outcome = result.films[0] if result.films else None
         if outcome is None or not outcome.accepted:
             _write_journal(journal, {k: v for k, v in marks.items() if k != label})  # answered: not printed
