@@ -85,7 +85,10 @@ def implementation(config: ServerConfig, source: str) -> list[str]:
              "printserver is a DICOM print SCP (virtual film printers writing true-size PDF films and/or printing "
              "through CUPS) and a print SCU (`printserver print`, `status`). A printer with a `pacs` output is also "
              "a Storage SCU (each film as a Secondary Capture image, on request its PDF as an Encapsulated PDF); "
-             "one with a `relay` output is a Print SCU to a real DICOM printer.", "",
+             "one with a `relay` output is a Print SCU to a real DICOM printer: in mode `film` each composed film "
+             "as STANDARD\\1,1 at the upstream's resolution (its `dpi`, else asked by Printer Configuration "
+             "Retrieval), in mode `layout` the modality's film box and image boxes as they were (original pixels, "
+             "annotation text on Basic Annotation Boxes when the upstream has them).", "",
              "### 1.1 Application entities", ""]
     def listens(p: PrinterProfile) -> str:
         tls_port = f"{config.host}:{config.tls_port} (TLS)" if config.tls_cert else ""
@@ -115,7 +118,9 @@ def sop_classes() -> list[str]:
              "Every printer AE accepts the same abstract syntaxes; anything else is rejected at negotiation "
              "(result 3, abstract syntax not supported), never accepted and then failed. Meta classes carry their "
              "component classes; optional classes have their own presentation contexts.", ""]
-    scu = (*PROPOSED_CONTEXTS, uids.VERIFICATION, *STORED_SOP_CLASSES)  # print, and pacs outputs: echo + store
+    # print, relay outputs (what the upstream offers, annotations of a forwarded layout), pacs outputs
+    scu = (*PROPOSED_CONTEXTS, uids.PRESENTATION_LUT, uids.PRINTER_CONFIGURATION_RETRIEVAL, uids.BASIC_ANNOTATION_BOX,
+           uids.VERIFICATION, *STORED_SOP_CLASSES)
     all_uids = list(dict.fromkeys([*SUPPORTED_ABSTRACT_SYNTAXES, *scu]))
     rows = [[uids.name(u), u, "Yes" if u in scu else "No",
              "Yes" if u in SUPPORTED_ABSTRACT_SYNTAXES else "No"] for u in all_uids]

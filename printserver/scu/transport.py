@@ -69,10 +69,12 @@ class NetworkTransport:
 
     def __init__(self, host: str, port: int, called_ae: str, calling_ae: str = "PRINTSERVER", *,
                  timeout: float = 60.0, max_pdu: int = 65536, tls: ssl.SSLContext | None = None,
-                 presentation_lut: bool = False) -> None:
+                 presentation_lut: bool = False, extra_contexts: tuple[str, ...] = ()) -> None:
         """`tls`: a client context (net/tls.py client_context) to speak DICOM TLS to the printer.
         `presentation_lut`: propose Presentation LUT too, for a film box carrying Illumination and
-        Reflected Ambient Light (printers accept those only then; some then insist images match the LUT)."""
+        Reflected Ambient Light (printers accept those only then; some then insist images match the LUT).
+        `extra_contexts`: more SOP classes to propose (Printer Configuration Retrieval, Basic Annotation
+        Box: a relay asks what the upstream offers); `accepted` tells which the printer took."""
         self.events: list[EventReport] = []
         self._ids = itertools.count(1)
         ae = AE(ae_title=calling_ae)
@@ -80,7 +82,8 @@ class NetworkTransport:
         ae.implementation_version_name = uids.implementation_version_name(__version__)
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
         ae.connection_timeout = min(timeout, 30)
-        for sop_class in PROPOSED_CONTEXTS + ((uids.PRESENTATION_LUT,) if presentation_lut else ()):
+        extra = ((uids.PRESENTATION_LUT,) if presentation_lut else ()) + extra_contexts
+        for sop_class in PROPOSED_CONTEXTS + tuple(c for c in dict.fromkeys(extra) if c not in PROPOSED_CONTEXTS):
             ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
         self.ae = ae
         self.assoc = ae.associate(host, port, ae_title=called_ae, max_pdu=max_pdu,

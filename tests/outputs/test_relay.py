@@ -62,7 +62,7 @@ def test_configuration() -> None:
     with pytest.raises(ConfigError, match=r"^printer\[0\]\.relay\[0\]\.port:"):
         relay(port=0)
     with pytest.raises(ConfigError, match=r"^printer\[0\]\.relay\[0\]\.mode:"):
-        relay(mode="layout")
+        relay(mode="x")
     assert parse_relay("LASER1@127.0.0.1:104") == {"called_ae": "LASER1", "host": "127.0.0.1", "port": 104}
 
 
