@@ -30,7 +30,7 @@ from printserver.model.printer_configuration import configuration_item, display_
 from printserver.net import acceptance, limits, tls
 from printserver.net.scp import SUPPORTED_ABSTRACT_SYNTAXES, TRANSFER_SYNTAXES
 from printserver.outputs.plan import outputs_of
-from printserver.scu.transport import PROPOSED_CONTEXTS
+from printserver.scu.transport import PROPOSED_CONTEXTS, RELAY_CONTEXTS
 from printserver.scu.transport import TRANSFER_SYNTAXES as SCU_TRANSFER_SYNTAXES
 from printserver.spool.lifecycle import EVENT_TYPE_ID
 from printserver.status import COMMON_FAILURES, STATUS_BY_OPERATION, Status, category
@@ -88,7 +88,12 @@ def implementation(config: ServerConfig, source: str) -> list[str]:
              "one with a `relay` output is a Print SCU to a real DICOM printer: in mode `film` each composed film "
              "as STANDARD\\1,1 at the upstream's resolution (its `dpi`, else asked by Printer Configuration "
              "Retrieval), in mode `layout` the modality's film box and image boxes as they were (original pixels, "
-             "annotation text on Basic Annotation Boxes when the upstream has them).", "",
+             "Presentation LUT, annotation text on Basic Annotation Boxes when the upstream has them). It "
+             "proposes Print Job and Printer Configuration Retrieval too, confirms the printer's Print Job events, "
+             "and where the printer references a Print Job in its N-ACTION answer follows it with N-GET, so the "
+             "modality's Print Job shows the real printer's Execution Status and Info (else the N-ACTION's "
+             "success is the outcome).",
+             "",
              "### 1.1 Application entities", ""]
     def listens(p: PrinterProfile) -> str:
         tls_port = f"{config.host}:{config.tls_port} (TLS)" if config.tls_cert else ""
@@ -118,9 +123,9 @@ def sop_classes() -> list[str]:
              "Every printer AE accepts the same abstract syntaxes; anything else is rejected at negotiation "
              "(result 3, abstract syntax not supported), never accepted and then failed. Meta classes carry their "
              "component classes; optional classes have their own presentation contexts.", ""]
-    # print, relay outputs (what the upstream offers, annotations of a forwarded layout), pacs outputs
-    scu = (*PROPOSED_CONTEXTS, uids.PRESENTATION_LUT, uids.PRINTER_CONFIGURATION_RETRIEVAL, uids.BASIC_ANNOTATION_BOX,
-           uids.VERIFICATION, *STORED_SOP_CLASSES)
+    # print, relay (what the upstream offers and its jobs; a forwarded layout's LUT and annotations), pacs
+    scu = (*PROPOSED_CONTEXTS, *RELAY_CONTEXTS, uids.PRESENTATION_LUT, uids.BASIC_ANNOTATION_BOX, uids.VERIFICATION,
+           *STORED_SOP_CLASSES)
     all_uids = list(dict.fromkeys([*SUPPORTED_ABSTRACT_SYNTAXES, *scu]))
     rows = [[uids.name(u), u, "Yes" if u in scu else "No",
              "Yes" if u in SUPPORTED_ABSTRACT_SYNTAXES else "No"] for u in all_uids]

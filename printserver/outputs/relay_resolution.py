@@ -20,7 +20,6 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from printserver import uids
 from printserver.errors import ConfigError
 from printserver.layout import MM_PER_INCH
 from printserver.outputs.base import RASTERS, Rendition
@@ -47,15 +46,6 @@ def dpi_value(table: dict[str, Any], key: str) -> int | None:
         raise ConfigError(f"{key}.dpi: must be {DPI_RANGE[0]}..{DPI_RANGE[1]} (dots per inch of the upstream's "
                           f"films), got {dpi!r}")
     return dpi
-
-
-def printer_configuration(client: PrintClient) -> Dataset | None:
-    """The upstream's Printer Configuration Retrieval answer, or None when it does not offer the class."""
-    transport = client.transport
-    if uids.PRINTER_CONFIGURATION_RETRIEVAL not in getattr(transport, "accepted", ()):
-        return None
-    reply = transport.n_get(uids.PRINTER_CONFIGURATION_RETRIEVAL, uids.PRINTER_CONFIGURATION_RETRIEVAL_INSTANCE, [])
-    return reply.dataset if reply.ok else None
 
 
 def _clamp(dpi: float) -> int:
@@ -102,7 +92,7 @@ def decide(configured: int | None, client: PrintClient, films: Sequence[FilmJob]
     """The memo entries of the choice: `dpi` (0 = ours, the films as composed) and `dpi_from`."""
     if configured is not None:
         return {"dpi": configured, "dpi_from": "the relay's dpi key"}
-    dpi, why = upstream_dpi(printer_configuration(client), films)
+    dpi, why = upstream_dpi(client.printer_configuration(), films)
     if dpi is None:
         return {"dpi": 0, "dpi_from": f"ours ({why})"}
     return {"dpi": dpi, "dpi_from": f"the upstream ({why})"}

@@ -6,12 +6,12 @@ tests/tlscerts.py; every peer on loopback, stopped by the test."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from pydicom import dcmread
 
@@ -19,11 +19,10 @@ from printserver import config
 from printserver.config import PrinterProfile
 from printserver.errors import ConfigError
 from printserver.net.scp import PrintServer
-from printserver.outputs.base import RASTERS, Done, Render, Retry
+from printserver.outputs.base import RASTERS, Done, Retry, Wait
 from printserver.outputs.pacs import PacsArchive
 from printserver.outputs.plan import check_outputs
 from printserver.outputs.relay import DicomRelay
-from printserver.render.compose import compose_film
 from tests.dcmtk import LOCALHOST
 from tests.orthanc import StoreSCP, dciodvfy, storescp_available
 from tests.outputs.test_pacs import spooled
@@ -212,13 +211,16 @@ def test_a_film_relayed_over_tls_prints_upstream_and_health_asks_over_tls(upstre
     server = upstream(require_client_cert=True)
     out = relay(server, **our_cert(certs))
     assert out.check() is None and "DICOM TLS" in out.describe()
-    job = relay_job(tmp_path)
-    step = out.deliver(job)  # asks the upstream's resolution (Printer Configuration Retrieval) over TLS
-    assert isinstance(step, Render) and step.memo["dpi"] == 300, step
-    np.savez(job.rendition(step.rendition), **{f"film{i}": compose_film(replace(f, dpi=300))
-                                               for i, f in enumerate(job.job.films)})  # the workers' part
-    step = out.deliver(replace(job, memo=step.memo))
-    assert isinstance(step, Done), step
+    job = relay_job(tmp_path, dpi=300)  # the upstream's resolution, asked over TLS too
+    step = out.deliver(job)
+    assert isinstance(step, Wait) and step.memo["dpi"] == 300, step
+    assert isinstance(step, Wait) and list(step.memo["jobs"]) == ["film1"], step  # it has Print Job: followed
+    for _ in range(40):  # polled over TLS too, on associations of their own
+        if not isinstance(step, Wait):
+            break
+        time.sleep(step.after)
+        step = out.deliver(replace(job, memo=step.memo))
+    assert isinstance(step, Done) and "its Print Job says DONE" in step.detail, step
     assert len(pdfs(server)) == 1, "the upstream printed the film"
     fresh = relay(server, **our_cert(certs), calling_ae="HEALTH")  # another key: no cached health
     assert fresh.health() == ("NORMAL", "NORMAL", "")

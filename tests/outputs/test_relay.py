@@ -66,8 +66,10 @@ def test_configuration() -> None:
     assert parse_relay("LASER1@127.0.0.1:104") == {"called_ae": "LASER1", "host": "127.0.0.1", "port": 104}
 
 
-def spooled(tmp_path: Path, films: int = 1) -> DeliveryJob:
-    job = quad_job()
+def spooled(tmp_path: Path, films: int = 1, dpi: int = 100) -> DeliveryJob:
+    """The 2x2 job with its rasters; `dpi` 300 for a printserver upstream (at another dpi the relay asks the
+    workers for rasters at its resolution first: tests/outputs/test_relay_resolution.py)."""
+    job = quad_job(dpi)
     job = replace(job, films=tuple(replace(job.films[0], film_number=n) for n in range(1, films + 1)))
     paths = JobPaths.of(tmp_path / "spool" / "0001.job")
     paths.job.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +88,7 @@ def test_each_film_prints_upstream_as_standard_1_1_with_the_densities(tmp_path: 
         assert isinstance(first, Wait) and first.memo["printed"] == ["film1"], first
         second = out.deliver(replace(job, memo=first.memo))
         assert isinstance(second, Done) and second.memo["printed"] == ["film1", "film2"]
+        assert "jobs" not in second.memo  # dcmprscp has no Print Job: its Print answer is the truth
         again = out.deliver(replace(job, memo=second.memo))  # nothing left: nothing printed twice
         assert isinstance(again, Done)
         films = peer.films()
