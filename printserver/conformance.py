@@ -88,12 +88,13 @@ def implementation(config: ServerConfig, source: str) -> list[str]:
              "one with a `relay` output is a Print SCU to a real DICOM printer: in mode `film` each composed film "
              "as STANDARD\\1,1 at the upstream's resolution (its `dpi`, else asked by Printer Configuration "
              "Retrieval), in mode `layout` the modality's film box and image boxes as they were (original pixels, "
-             "Presentation LUT, annotation text on Basic Annotation Boxes when the upstream has them). It "
-             "proposes Print Job and Printer Configuration Retrieval too, confirms the printer's Print Job events, "
-             "and where the printer references a Print Job in its N-ACTION answer follows it with N-GET, so the "
-             "modality's Print Job shows the real printer's Execution Status and Info (else the N-ACTION's "
-             "success is the outcome).",
-             "",
+             "Presentation LUT, annotation text on Basic Annotation Boxes when the upstream has them). It proposes "
+             "Print Job and Printer Configuration Retrieval too, confirms the printer's Print Job events, and where "
+             "the printer references a Print Job in its N-ACTION answer follows it with N-GET, so the modality's "
+             "Print Job shows the real printer's Execution Status and Info (else the N-ACTION's success is the "
+             "outcome). Medium Type and Film Size ID the printer's Printer Configuration Retrieval does not list "
+             "are not sent (a job warning says so); the admin maps Medium Type, Film Size ID, Film Destination, "
+             "Print Priority and caps Number of Copies per relay.", "",
              "### 1.1 Application entities", ""]
     def listens(p: PrinterProfile) -> str:
         tls_port = f"{config.host}:{config.tls_port} (TLS)" if config.tls_cert else ""

@@ -19,6 +19,8 @@ maps back through the same GSDF. 8-bit or grayscale-only upstreams get what the 
                            # tells in Printer Configuration Retrieval, else ours (outputs/relay_resolution.py)
     tls = true             # DICOM TLS; tls_ca, tls_cert, tls_key, tls_verify_hostname: outputs/dicom_peer.py
     job_timeout = 3600.0   # how long an upstream Print Job staying PENDING/PRINTING is followed (relay_job.py)
+    medium_map = { "BLUE FILM" = "CLEAR FILM" }   # and film_size_map, destination_map, priority_map,
+    max_copies = 0                                # max_copies: what the upstream takes (relay_mapping.py)
 
 One film per delivery step (the memo lists the films printed), one job at a time per upstream (a lock
 per upstream). A journal beside the job (`<job>.relay_<AE>.journal.json`, fsynced within the step) marks
@@ -42,7 +44,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +62,8 @@ from printserver.outputs.relay_job import (
     from_events,
     handed_over,
 )
+from printserver.outputs.relay_mapping import KEYS as MAPPING_KEYS
+from printserver.outputs.relay_mapping import map_options, mapping_values, upstream_offers
 from printserver.outputs.relay_resolution import RESOLUTION_KEYS, decide, dpi_value, raster_rendition
 
 if TYPE_CHECKING:
@@ -159,12 +163,14 @@ def film_options(job: DeliveryJob, film: FilmJob) -> FilmOptions:
 @dataclass(frozen=True)
 class DicomRelay(DicomPeer):
     kind = "relay"
-    own_keys = ("mode", "dpi", "job_timeout")
+    own_keys = ("mode", "dpi", "job_timeout", *MAPPING_KEYS)
 
     mode: str = "film"
     #: Films composed at this resolution for the upstream; None: as it tells (relay_resolution.py)
     dpi: int | None = None
     job_timeout: float = JOB_TIMEOUT
+    #: medium_map, film_size_map, destination_map, priority_map, max_copies as configured (relay_mapping.py)
+    mapping: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def own_values(cls, table: dict[str, Any], key: str) -> dict[str, Any]:
@@ -174,7 +180,7 @@ class DicomRelay(DicomPeer):
         dpi = dpi_value(table, key)
         if dpi is not None and mode == "layout":
             raise ConfigError(f"{key}.dpi: only for mode \"film\" (in mode \"layout\" the upstream composes)")
-        return {"mode": mode, "dpi": dpi} | follow_values(table, key)
+        return {"mode": mode, "dpi": dpi} | follow_values(table, key) | mapping_values(table, key)
 
     def _connect(self, timeout: float) -> PrintClient:
         """One association to the upstream (DICOM TLS when configured: the reason names a failed handshake)."""
@@ -258,7 +264,8 @@ class DicomRelay(DicomPeer):
 
     def _deliver_film(self, job: DeliveryJob, request: FilmRequest) -> Step:
         """Print the next film not yet printed, as `request(client, index, film)` says."""
-        from printserver.scu.transport import PrintClientError
+        from printserver.scu.client import FilmResult, PrintResult
+        from printserver.scu.transport import PrintClientError, PrintRefused
         from printserver.status import describe
 
         journal = self._journal(job)
@@ -279,17 +286,24 @@ class DicomRelay(DicomPeer):
             upstream_job = {f"job:{label}": client.print_jobs[-1]} if films_printed and client.print_jobs else {}
             _write_journal(journal, marks | {label: PRINTED if films_printed else SENDING} | upstream_job)
 
+        told: dict[str, tuple[str, str]] = {}
+        mapped: list[str] = []
         try:
             with _lock(self._upstream), self._connect(self.timeout) as client:
                 images, options, unsent = request(client, index, film)
+                options, mapped = map_options(options, self.mapping, upstream_offers(client, self._upstream),
+                                              self.called_ae)
+                mapped = [*unsent, *mapped]
                 result = client.print_images(images, options, progress=progress)
-                result.notes[:0] = unsent
                 told = from_events(client.transport.events, {label: client.print_jobs[-1]} if client.print_jobs else {})
                 _LAST_HEALTH[self._upstream] = (time.monotonic(), _printer_health(result.printer, self.called_ae))
+        except PrintRefused as exc:  # the film session itself (e.g. 0106 for a Medium Type): as a film refused
+            result = PrintResult(films=[FilmResult(film.film_number, [], exc.status,
+                                                   f"Film Session N-CREATE: {exc.error_comment}".strip(": "))])
         except (PrintClientError, OSError, ConfigError) as exc:  # ConfigError: a TLS file gone since start-up
             return Retry(reason=f"{self.called_ae} at {self.host}:{self.port}: {exc}", info="PRINTER OFFLINE",
                          memo={"printed": printed})
-        notes = tuple(result.notes) + tuple(w for f in result.films for w in f.warnings)
+        notes = (*mapped, *result.notes, *(w for f in result.films for w in f.warnings))
         outcome = result.films[0] if result.films else None
         if outcome is None or not outcome.accepted:
             _write_journal(journal, {k: v for k, v in marks.items() if k != label})  # answered: not printed

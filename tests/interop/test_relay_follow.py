@@ -6,6 +6,7 @@ exactly that, then DONE once dcmprscp is up; an upstream job failing for good fa
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -86,7 +87,7 @@ def test_steps_against_an_upstream_with_print_jobs_and_a_resume_polls_instead_of
     """The delivery steps themselves: the Print association gets the upstream's Print Job events (confirmed by
     our SCU, none waits out a timeout), the UID is in the memo, polls end in Done; a step redone from the memo
     saved right after the Print (a kill -9 while following) asks again and prints nothing twice."""
-    with ServerProcess(tmp_path / "upstream") as up:
+    with ServerProcess(tmp_path / "upstream", extra=["-v"]) as up:
         out = relay(called_ae="PRINTSCP", port=up.port, timeout=30)
         job = spooled(tmp_path, dpi=300)  # the upstream's resolution: films go without another render
         started = time.monotonic()
@@ -106,4 +107,5 @@ def test_steps_against_an_upstream_with_print_jobs_and_a_resume_polls_instead_of
         up.wait_drained(1)
         log = up.log.read_text()
     assert len(up.pdfs()) == 1
-    assert "event 1 (QUEUED) sent to PRINTSCP: reply 0x0000" in log or "Print Job" in log, log[-2000:]
+    replies = re.findall(r"Print Job [\d.]+ event \d \(\w+\) sent to FILMS: reply (\S+)", log)
+    assert replies and set(replies) == {"0x0000"} and "not delivered" not in log, log[-3000:]  # we confirmed them
