@@ -10,6 +10,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -109,3 +110,31 @@ def test_steps_against_an_upstream_with_print_jobs_and_a_resume_polls_instead_of
     assert len(up.pdfs()) == 1
     replies = re.findall(r"Print Job [\d.]+ event \d \(\w+\) sent to FILMS: reply (\S+)", log)
     assert replies and set(replies) == {"0x0000"} and "not delivered" not in log, log[-3000:]  # we confirmed them
+
+
+def records(server: ServerProcess, folder: str) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((server.spool / folder).glob("*.state.json"))]
+
+
+def test_a_kill_while_following_resumes_polling_and_prints_nothing_twice(tmp_path: Path) -> None:
+    """kill -9 of the gateway while it follows the upstream's job (pending there: the imager is off); after
+    the restart it polls the same job from its memo, and the imager gets the film once."""
+    laser = DcmprscpServer(tmp_path / "laser", port=free_port())
+    with ServerProcess(tmp_path / "upstream", extra=relay_to(tmp_path, "up", laser.aetitle, laser.port)) as up:
+        extra = relay_to(tmp_path, "gw", "PRINTSCP", up.port)
+        gateway = ServerProcess(tmp_path / "gateway", extra=extra)
+        with gateway:
+            with JobSCU(gateway.port) as modality:
+                print_one(modality)
+            wait_until(lambda: [r["outputs"]["relay:PRINTSCP"]["state"] for r in records(gateway, "jobs")] == ["sent"],
+                       60, "the gateway to follow the upstream's pending job")
+            gateway.kill()
+        (following,) = records(gateway, "jobs")
+        assert list(following["outputs"]["relay:PRINTSCP"]["memo"]["jobs"]) == ["film1"]
+        with laser, ServerProcess(tmp_path / "gateway", port=gateway.port, extra=extra) as again:
+            wait_until(lambda: not again.pending_jobs(), 60, "the followed job to end after the restart")
+            films = laser.films()
+            upstream_jobs = records(up, "done") + records(up, "jobs")
+    (done,) = records(again, "done")
+    assert done["outputs"]["relay:PRINTSCP"]["memo"]["seen"]["film1"][0] == "DONE"
+    assert len(upstream_jobs) == 1 and len(films) == 1  # printed once upstream, once on the imager
