@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import logging
 import ssl
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,8 +178,23 @@ class NetworkTransport:
         by now, and a printer busy sending Print Job events may not get to the release for a long time."""
         if self.assoc.is_established:
             self.assoc.acse_timeout = min(self.assoc.acse_timeout or RELEASE_SECONDS, RELEASE_SECONDS)
-            self.assoc.release()
+            self._unstick()
+            watchdog = threading.Timer(RELEASE_SECONDS, self._unstick)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                self.assoc.release()
+            finally:
+                watchdog.cancel()
         self.ae.shutdown()
+
+    def _unstick(self) -> None:
+        """pynetdicom's release() first waits, without a bound, for the association's reactor thread to say it
+        paused; a reactor that ended without saying so (the peer aborted while it served a Print Job event)
+        never will: seen as a relay's print step hanging for good after the upstream had printed. A reactor
+        that is gone cannot take the release's answer, so it counts as paused."""
+        if not self.assoc.is_alive():
+            self.assoc._is_paused = True
 
 
 @dataclass
