@@ -85,13 +85,16 @@ def implementation(config: ServerConfig, source: str) -> list[str]:
              "printserver is a DICOM print SCP (virtual film printers writing true-size PDF films and/or printing "
              "through CUPS) and a print SCU (`printserver print`, `status`). A printer with a `pacs` output is also "
              "a Storage SCU (each film as a Secondary Capture image, on request its PDF as an Encapsulated PDF); "
-             "one with a `relay` output is a Print SCU to a real DICOM printer: it proposes Print Job and Printer "
-             "Configuration Retrieval too, confirms the printer's Print Job events, and where the printer references "
-             "a Print Job in its N-ACTION answer follows it with N-GET, so the modality's Print Job shows the real "
-             "printer's Execution Status and Info (else the N-ACTION's success is the outcome). Medium Type and "
-             "Film Size ID the printer's Printer Configuration Retrieval does not list are not sent (a job "
-             "warning says so); the admin maps Medium Type, Film Size ID, Film Destination, Print Priority and "
-             "caps Number of Copies per relay.", "",
+             "one with a `relay` output is a Print SCU to a real DICOM printer: in mode `film` each composed film "
+             "as STANDARD\\1,1 at the upstream's resolution (its `dpi`, else asked by Printer Configuration "
+             "Retrieval), in mode `layout` the modality's film box and image boxes as they were (original pixels, "
+             "Presentation LUT, annotation text on Basic Annotation Boxes when the upstream has them). It proposes "
+             "Print Job and Printer Configuration Retrieval too, confirms the printer's Print Job events, and where "
+             "the printer references a Print Job in its N-ACTION answer follows it with N-GET, so the modality's "
+             "Print Job shows the real printer's Execution Status and Info (else the N-ACTION's success is the "
+             "outcome). Medium Type and Film Size ID the printer's Printer Configuration Retrieval does not list "
+             "are not sent (a job warning says so); the admin maps Medium Type, Film Size ID, Film Destination, "
+             "Print Priority and caps Number of Copies per relay.", "",
              "### 1.1 Application entities", ""]
     def listens(p: PrinterProfile) -> str:
         tls_port = f"{config.host}:{config.tls_port} (TLS)" if config.tls_cert else ""
@@ -121,7 +124,9 @@ def sop_classes() -> list[str]:
              "Every printer AE accepts the same abstract syntaxes; anything else is rejected at negotiation "
              "(result 3, abstract syntax not supported), never accepted and then failed. Meta classes carry their "
              "component classes; optional classes have their own presentation contexts.", ""]
-    scu = (*PROPOSED_CONTEXTS, *RELAY_CONTEXTS, uids.VERIFICATION, *STORED_SOP_CLASSES)  # print, relay, pacs
+    # print, relay (what the upstream offers and its jobs; a forwarded layout's LUT and annotations), pacs
+    scu = (*PROPOSED_CONTEXTS, *RELAY_CONTEXTS, uids.PRESENTATION_LUT, uids.BASIC_ANNOTATION_BOX, uids.VERIFICATION,
+           *STORED_SOP_CLASSES)
     all_uids = list(dict.fromkeys([*SUPPORTED_ABSTRACT_SYNTAXES, *scu]))
     rows = [[uids.name(u), u, "Yes" if u in scu else "No",
              "Yes" if u in SUPPORTED_ABSTRACT_SYNTAXES else "No"] for u in all_uids]

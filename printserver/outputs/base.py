@@ -72,12 +72,15 @@ class Rendition:
 
     kind: "pdf" (true-size, one page per film, page = film), "fit-pdf" (films scaled onto `paper_mm`, the scale
     and `caption` printed in the margin), "rasters" (the composed films as arrays, one per film, as the printer
-    would expose them: uint8/uint16 gray or uint8 RGB; their dpi is `FilmJob.dpi` of the job header).
+    would expose them: uint8/uint16 gray or uint8 RGB; their dpi is `dpi`, or when None `FilmJob.dpi` of the
+    job header: a relay composes at its upstream's resolution, not ours), "source" (each image box's pixels
+    as the modality sent them, for a relay forwarding the original layout: outputs/relay_layout.py).
     """
 
     kind: str
     paper_mm: tuple[float, float] | None = None
     caption: str = ""
+    dpi: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -85,12 +88,14 @@ class Rendition:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Rendition:
         paper = data.get("paper_mm")
-        return cls(str(data["kind"]), tuple(paper) if paper else None, str(data.get("caption", "")))  # type: ignore[arg-type]
+        dpi = data.get("dpi")
+        return cls(str(data["kind"]), tuple(paper) if paper else None, str(data.get("caption", "")),  # type: ignore[arg-type]
+                   int(dpi) if dpi else None)
 
 
 TRUE_SIZE_PDF = Rendition("pdf")
 RASTERS = Rendition("rasters")
-RENDITION_KINDS = ("pdf", "fit-pdf", "rasters")
+RENDITION_KINDS = ("pdf", "fit-pdf", "rasters", "source")
 
 
 # --- what one delivery step reports --------------------------------------------------------------------

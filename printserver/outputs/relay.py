@@ -13,6 +13,10 @@ maps back through the same GSDF. 8-bit or grayscale-only upstreams get what the 
     port = 104
     calling_ae = ""        # ours; empty: the printer's AE title
     timeout = 60.0
+    mode = "film"          # or "layout": the original film box and image boxes, for upstreams that compose
+                           # themselves (outputs/relay_layout.py)
+    dpi = 300              # mode "film": the upstream's resolution, the films are composed at it; unset: what it
+                           # tells in Printer Configuration Retrieval, else ours (outputs/relay_resolution.py)
     tls = true             # DICOM TLS; tls_ca, tls_cert, tls_key, tls_verify_hostname: outputs/dicom_peer.py
     job_timeout = 3600.0   # how long an upstream Print Job staying PENDING/PRINTING is followed (relay_job.py)
     medium_map = { "BLUE FILM" = "CLEAR FILM" }   # and film_size_map, destination_map, priority_map,
@@ -32,12 +36,14 @@ WARNING / PRINTER OFFLINE. Once its films are printed, the output follows the up
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from printserver.errors import ConfigError
-from printserver.outputs.base import RASTERS, DeliveryJob, Done, Failed, Health, Rendition, Retry, Step, Wait
+from printserver.outputs.base import RASTERS, DeliveryJob, Done, Failed, Health, Render, Rendition, Retry, Step, Wait
 from printserver.outputs.dicom_peer import DicomPeer, parse_peer
 from printserver.outputs.relay_job import (
     JOB_TIMEOUT,
@@ -58,6 +64,7 @@ from printserver.outputs.relay_job import (
 )
 from printserver.outputs.relay_mapping import KEYS as MAPPING_KEYS
 from printserver.outputs.relay_mapping import map_options, mapping_values, upstream_offers
+from printserver.outputs.relay_resolution import RESOLUTION_KEYS, decide, dpi_value, raster_rendition
 
 if TYPE_CHECKING:
     from printserver.model.color import ColorImage
@@ -68,7 +75,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODES = ("film",)  # "layout" (forward the original film box and image boxes) is not built yet
+#: What one film is printed as: (client, film index, film) -> (images in position order, film options, notes)
+FilmRequest = Callable[["PrintClient", int, "FilmJob"], tuple[list[Any], "FilmOptions", list[str]]]
+
+#: "film": each composed film as STANDARD\\1,1; "layout": the original film box and image boxes (relay_layout.py)
+MODES = ("film", "layout")
 #: Upstream statuses that mean "busy, try later" (PS3.4 H.4: print queue full; PS3.7: resources).
 BUSY = (0xC601, 0xC602, 0x0213, 0xA700)
 SESSION_KEYS = ("NumberOfCopies", "PrintPriority", "MediumType", "FilmDestination", "FilmSessionLabel", "OwnerID")
@@ -152,44 +163,107 @@ def film_options(job: DeliveryJob, film: FilmJob) -> FilmOptions:
 @dataclass(frozen=True)
 class DicomRelay(DicomPeer):
     kind = "relay"
-    own_keys = ("mode", "job_timeout", *MAPPING_KEYS)
+    own_keys = ("mode", "dpi", "job_timeout", *MAPPING_KEYS)
 
+    mode: str = "film"
+    #: Films composed at this resolution for the upstream; None: as it tells (relay_resolution.py)
+    dpi: int | None = None
     job_timeout: float = JOB_TIMEOUT
     #: medium_map, film_size_map, destination_map, priority_map, max_copies as configured (relay_mapping.py)
     mapping: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def own_values(cls, table: dict[str, Any], key: str) -> dict[str, Any]:
-        if table.get("mode", "film") not in MODES:
-            raise ConfigError(f"{key}.mode: must be one of {', '.join(MODES)} (forwarding the original layout "
-                              f"is not built yet)")
-        return follow_values(table, key) | mapping_values(table, key)
+        mode = table.get("mode", "film")
+        if mode not in MODES:
+            raise ConfigError(f"{key}.mode: must be one of {', '.join(MODES)}, got {mode!r}")
+        dpi = dpi_value(table, key)
+        if dpi is not None and mode == "layout":
+            raise ConfigError(f"{key}.dpi: only for mode \"film\" (in mode \"layout\" the upstream composes)")
+        return {"mode": mode, "dpi": dpi} | follow_values(table, key) | mapping_values(table, key)
 
     def _connect(self, timeout: float) -> PrintClient:
         """One association to the upstream (DICOM TLS when configured: the reason names a failed handshake)."""
+        from printserver import uids
         from printserver.scu.client import PrintClient
         from printserver.scu.transport import RELAY_CONTEXTS
 
+        layout = self.mode == "layout"  # the forwarded film's annotations and Presentation LUT
+        also = (uids.BASIC_ANNOTATION_BOX,) if layout else ()
         return PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae, timeout=timeout,
-                                   tls=self.tls_context(), also_propose=RELAY_CONTEXTS)
+                                   tls=self.tls_context(), presentation_lut=layout,
+                                   also_propose=(*RELAY_CONTEXTS, *also))
 
     def renditions(self) -> tuple[Rendition, ...]:
-        return (RASTERS,)
+        if self.mode == "layout":
+            from printserver.outputs.relay_layout import SOURCE
+
+            return (SOURCE,)
+        return (Rendition("rasters", dpi=self.dpi) if self.dpi else RASTERS,)
 
     def describe(self) -> str:
-        return f"DICOM printer {self.called_ae} at {self.host}:{self.port} (each film as STANDARD\\1,1, " \
+        at = f" at {self.dpi} dpi" if self.dpi else ""
+        how = "each film with its layout" if self.mode == "layout" else f"each film as STANDARD\\1,1{at}"
+        return f"DICOM printer {self.called_ae} at {self.host}:{self.port} ({how}, " \
                f"as {self.calling_ae}{self.transport})"
 
-    def _image(self, job: DeliveryJob, index: int) -> GrayscaleImage | ColorImage:
+    def _image(self, job: DeliveryJob, index: int, rendition: Rendition) -> GrayscaleImage | ColorImage:
         from printserver.model.color import ColorImage
 
-        with np.load(job.rendition(RASTERS)) as rasters:
+        with np.load(job.rendition(rendition)) as rasters:
             raster = rasters[f"film{index}"]
         film = job.job.films[index]
         return ColorImage(raster) if raster.ndim == 3 else film_p_values(raster, film)
 
     def deliver(self, job: DeliveryJob) -> Step:
-        """Print the next film not yet printed upstream; Done when all are."""
+        """Print the next film not yet printed upstream; Done when all are. First, once per job: the
+        resolution the films are composed at for the upstream, and those rasters."""
+        if self.mode == "layout":
+            return self._deliver_layout(job)
+        decided = self._rendition(job)
+        if isinstance(decided, Step):
+            return decided
+        rendition, chosen = decided
+        step = self._deliver_film(job, lambda client, index, film: (
+            [self._image(job, index, rendition)], film_options(job, film), []))
+        kept = {k: job.memo[k] for k in RESOLUTION_KEYS if k in job.memo} | chosen
+        return step if step.memo is None or not kept else dataclasses.replace(step, memo=kept | dict(step.memo))
+
+    def _rendition(self, job: DeliveryJob) -> tuple[Rendition, dict[str, Any]] | Step:
+        """The rasters this job's films go as and the resolution just chosen (memo entries), or the step
+        that gets there first (upstream unreachable, rasters at its resolution to be made)."""
+        from printserver.scu.transport import PrintClientError
+
+        films = job.job.films
+        chosen: dict[str, Any] = {}
+        if self.dpi:
+            rendition = Rendition("rasters", dpi=self.dpi)
+        elif "dpi" in job.memo:
+            rendition = raster_rendition(int(job.memo["dpi"]), films)
+        else:
+            try:
+                with _lock(self._upstream), self._connect(self.timeout) as client:
+                    chosen = decide(None, client, films)
+            except (PrintClientError, OSError, ConfigError) as exc:
+                return Retry(reason=f"{self.called_ae} at {self.host}:{self.port}: {exc}", info="PRINTER OFFLINE",
+                             memo={"printed": [], **job.memo})
+            rendition = raster_rendition(chosen["dpi"], films)
+            log.info("%s: films for %s at %s dpi: %s", job.name, self.called_ae, chosen["dpi"] or films[0].dpi,
+                     chosen["dpi_from"])
+        if not job.rendition(rendition).exists():
+            return Render(rendition=rendition, memo=dict(job.memo) | chosen)
+        return rendition, chosen
+
+    def _deliver_layout(self, job: DeliveryJob) -> Step:
+        from printserver.outputs.relay_layout import SOURCE, layout_request, source_images
+
+        if not job.rendition(SOURCE).exists():
+            return Render(rendition=SOURCE, memo=dict(job.memo))
+        return self._deliver_film(job, lambda client, index, film: layout_request(
+            film, source_images(job.rendition(SOURCE), index), film_options(job, film), client.transport.accepted))
+
+    def _deliver_film(self, job: DeliveryJob, request: FilmRequest) -> Step:
+        """Print the next film not yet printed, as `request(client, index, film)` says."""
         from printserver.scu.client import FilmResult, PrintResult
         from printserver.scu.transport import PrintClientError, PrintRefused
         from printserver.status import describe
@@ -216,9 +290,11 @@ class DicomRelay(DicomPeer):
         mapped: list[str] = []
         try:
             with _lock(self._upstream), self._connect(self.timeout) as client:
-                options, mapped = map_options(film_options(job, film), self.mapping,
-                                              upstream_offers(client, self._upstream), self.called_ae)
-                result = client.print_images([self._image(job, index)], options, progress=progress)
+                images, options, unsent = request(client, index, film)
+                options, mapped = map_options(options, self.mapping, upstream_offers(client, self._upstream),
+                                              self.called_ae)
+                mapped = [*unsent, *mapped]
+                result = client.print_images(images, options, progress=progress)
                 told = from_events(client.transport.events, {label: client.print_jobs[-1]} if client.print_jobs else {})
                 _LAST_HEALTH[self._upstream] = (time.monotonic(), _printer_health(result.printer, self.called_ae))
         except PrintRefused as exc:  # the film session itself (e.g. 0106 for a Medium Type): as a film refused

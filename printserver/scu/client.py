@@ -20,7 +20,14 @@ from printserver import uids
 from printserver.model.color import ColorImage
 from printserver.model.pixels import GrayscaleImage
 from printserver.model.printer import PRINTER_KEYWORDS
-from printserver.scu.films import FilmOptions, film_box_dataset, film_session_dataset, image_box_dataset, paginate
+from printserver.scu.films import (
+    FilmOptions,
+    annotation_dataset,
+    film_box_dataset,
+    film_session_dataset,
+    image_box_dataset,
+    paginate,
+)
 from printserver.scu.prepare import PreparedImage, to_color, to_gray
 from printserver.scu.transport import LocalTransport, NetworkTransport, PrintClientError, PrintRefused, Reply
 from printserver.status import Category, Status, describe
@@ -134,8 +141,9 @@ class PrintClient:
         reply = self.transport.n_get(uids.PRINT_JOB, uid, [])
         return _values(reply.dataset) if reply.ok else reply
 
-    def print_images(self, images: Sequence[PreparedImage | GrayscaleImage | ColorImage], options: FilmOptions, *,
-                     session_print: bool = False, progress: Progress | None = None) -> PrintResult:
+    def print_images(self, images: Sequence[PreparedImage | GrayscaleImage | ColorImage | None], options: FilmOptions,
+                     *, session_print: bool = False, progress: Progress | None = None) -> PrintResult:
+        """Films of `images` in position order (None: that box stays empty), as `options` say."""
         result = PrintResult()
         try:
             result.printer = self.printer_status()
@@ -161,7 +169,8 @@ class PrintClient:
         session_warning = [describe(reply.status)] if reply.category is Category.WARNING else []
 
         for number, page in enumerate(paginate(prepared, options.boxes_per_film), start=1):
-            film = FilmResult(number, [source for source, _ in page], warnings=list(session_warning))
+            film = FilmResult(number, [source for source, image in page if image is not None],
+                              warnings=list(session_warning))
             result.films.append(film)
             if not self._print_film(film, page, options, session_uid, session_print, result, progress):
                 break
@@ -212,18 +221,38 @@ class PrintClient:
 
     def _print_film(self, film: FilmResult, page: list[tuple[str, Any]], options: FilmOptions,
                     session_uid: str, session_print: bool, result: PrintResult, progress: Progress | None) -> bool:
-        """One film; False when the films after it cannot fare better (film box refused)."""
+        """One film (with its Presentation LUT when the options carry one); False when the films after it
+        cannot fare better (film box or LUT refused)."""
+        if options.presentation_lut is None:
+            return self._print_film_box(film, page, options, session_uid, session_print, result, progress, None)
+        lut_uid = uids.new_uid()
+        reply = self.transport.n_create(uids.PRESENTATION_LUT, lut_uid, options.presentation_lut)
+        self._record(film, reply, "Presentation LUT N-CREATE")
+        if not reply.ok:
+            return False
+        try:
+            return self._print_film_box(film, page, options, session_uid, session_print, result, progress, lut_uid)
+        finally:
+            if not session_print:  # else the session's Print still needs it: it ends with the association
+                self.transport.n_delete(uids.PRESENTATION_LUT, lut_uid)
+
+    def _print_film_box(self, film: FilmResult, page: list[tuple[str, Any]], options: FilmOptions, session_uid: str,
+                        session_print: bool, result: PrintResult, progress: Progress | None,
+                        lut_uid: str | None) -> bool:
         box_uid = uids.new_uid()
-        reply = self.transport.n_create(uids.BASIC_FILM_BOX, box_uid, film_box_dataset(options, session_uid))
+        reply = self.transport.n_create(uids.BASIC_FILM_BOX, box_uid, film_box_dataset(options, session_uid, lut_uid))
         self._record(film, reply, "Film Box N-CREATE")
         if not reply.ok:
             return False
-        refs = reply.dataset.get("ReferencedImageBoxSequence") if reply.dataset is not None else None
+        created = reply.dataset
+        refs = created.get("ReferencedImageBoxSequence") if created is not None else None
         if not refs or len(refs) < len(page):
             film.status = Status.PROCESSING_FAILURE
             film.error_comment = f"the printer returned {len(refs or [])} image boxes for {len(page)} images"
             return False
         for position, ((source, image), ref) in enumerate(zip(page, refs, strict=False), start=1):
+            if image is None:  # an empty box: left as the printer has it (Empty Image Density)
+                continue
             reply = self._set_image(position, image, ref, options)
             if not reply.ok:
                 film.status = reply.status
@@ -233,6 +262,8 @@ class PrintClient:
             result.images_sent += 1
             if progress:
                 progress(result.images_sent, sum(f.accepted for f in result.films[:-1]))
+        if film.accepted and options.annotations:
+            self._annotate(film, created, options)
         if film.accepted and not session_print:
             reply = self.transport.n_action(uids.BASIC_FILM_BOX, box_uid, PRINT)
             self._record(film, reply, "Film Box N-ACTION")
@@ -242,6 +273,23 @@ class PrintClient:
         if not session_print:
             self.transport.n_delete(uids.BASIC_FILM_BOX, box_uid)
         return True
+
+    def _annotate(self, film: FilmResult, created: Any, options: FilmOptions) -> None:
+        """The annotation texts, on the annotation boxes the printer created with the film box."""
+        refs = created.get("ReferencedBasicAnnotationBoxSequence") if created is not None else None
+        if not refs:
+            film.warnings.append("the printer created no annotation boxes: the film's annotation text is not printed")
+            return
+        for position, text in options.annotations:
+            if position > len(refs):
+                film.warnings.append(f"annotation {position} not printed: the printer has {len(refs)} annotation boxes")
+                continue
+            ref = refs[position - 1]
+            reply = self.transport.n_set(str(ref.ReferencedSOPClassUID), str(ref.ReferencedSOPInstanceUID),
+                                         annotation_dataset(position, text))
+            self._record(film, reply, f"Annotation Box {position}")
+            if not reply.ok:
+                return
 
     def _set_image(self, position: int, image: GrayscaleImage | ColorImage, ref: Any, options: FilmOptions) -> Reply:
         if self._use_8_bit and isinstance(image, GrayscaleImage) and image.bits_stored == 12:

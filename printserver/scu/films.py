@@ -49,14 +49,29 @@ class FilmBoxOptions:
     Trim: str | None = None
     ConfigurationInformation: str | None = None
     RequestedResolutionID: str | None = None
+    AnnotationDisplayFormatID: str | None = None
+    #: Only with a Presentation LUT (FilmOptions.presentation_lut): printers accept them only then
+    Illumination: int | None = None
+    ReflectedAmbientLight: int | None = None
 
 
 @dataclass(frozen=True)
 class ImageBoxOptions:
-    """Basic Grayscale Image Box attributes besides the image (PS3.4 H.4.3)."""
+    """Basic Grayscale Image Box attributes besides the image (PS3.4 H.4.3); a colour box takes Polarity,
+    Magnification/Smoothing Type and Requested Decimate/Crop Behavior of them."""
 
     Polarity: str | None = None
     RequestedImageSize: float | None = None
+    MagnificationType: str | None = None
+    SmoothingType: str | None = None
+    MinDensity: int | None = None
+    MaxDensity: int | None = None
+    ConfigurationInformation: str | None = None
+    RequestedDecimateCropBehavior: str | None = None
+
+
+#: Image box attributes a Basic Color Image Box does not have (or this SCU does not send on one).
+GRAYSCALE_ONLY = ("RequestedImageSize", "MinDensity", "MaxDensity", "ConfigurationInformation")
 
 
 @dataclass(frozen=True)
@@ -64,10 +79,22 @@ class FilmOptions:
     session: SessionOptions = SessionOptions()
     film_box: FilmBoxOptions = FilmBoxOptions()
     image_box: ImageBoxOptions = ImageBoxOptions()
+    #: Per Image Box Position (index = position - 1): that box's options instead of `image_box` (a relay
+    #: forwarding a modality's film, whose boxes differ in polarity, magnification, size)
+    image_boxes: tuple[ImageBoxOptions | None, ...] = ()
+    #: (Annotation Position, Text String) set on the film's annotation boxes, when the printer has them
+    annotations: tuple[tuple[int, str], ...] = ()
+    #: Presentation LUT N-CREATE data set (shape or table), created before each film box and referenced by it
+    presentation_lut: Dataset | None = None
+
+    def box_options(self, position: int) -> ImageBoxOptions:
+        own = self.image_boxes[position - 1] if position <= len(self.image_boxes) else None
+        return own if own is not None else self.image_box
 
     @property
     def boxes_per_film(self) -> int:
-        return parse_display_format(self.film_box.ImageDisplayFormat).box_count
+        """Boxes of the display format; a film given box by box (`image_boxes`): as many as it has."""
+        return len(self.image_boxes) or parse_display_format(self.film_box.ImageDisplayFormat).box_count
 
 
 def _dataset(options: Any) -> Dataset:
@@ -85,19 +112,24 @@ def film_session_dataset(options: FilmOptions) -> Dataset | None:
     return ds if len(ds) else None
 
 
-def film_box_dataset(options: FilmOptions, film_session_uid: str) -> Dataset:
+def film_box_dataset(options: FilmOptions, film_session_uid: str, presentation_lut_uid: str | None = None) -> Dataset:
     ds = _dataset(options.film_box)
     ref = Dataset()
     ref.ReferencedSOPClassUID = uids.BASIC_FILM_SESSION
     ref.ReferencedSOPInstanceUID = film_session_uid
     ds.ReferencedFilmSessionSequence = Sequence([ref])
+    if presentation_lut_uid is not None:
+        lut = Dataset()
+        lut.ReferencedSOPClassUID = uids.PRESENTATION_LUT
+        lut.ReferencedSOPInstanceUID = presentation_lut_uid
+        ds.ReferencedPresentationLUTSequence = Sequence([lut])
     return ds
 
 
 def image_box_dataset(position: int, image: GrayscaleImage | ColorImage, options: FilmOptions, *,
                       big_endian: bool) -> Dataset:
     """Image Box Position, the Basic Grayscale (or Color) Image Sequence item, and the image box options set."""
-    ds = _dataset(options.image_box)
+    ds = _dataset(options.box_options(position))
     ds.ImageBoxPosition = position
     if isinstance(image, ColorImage):
         return _color_item(ds, image)
@@ -125,7 +157,8 @@ def image_box_dataset(position: int, image: GrayscaleImage | ColorImage, options
 
 def _color_item(ds: Dataset, image: ColorImage) -> Dataset:
     """Basic Color Image Sequence: 8-bit RGB, Planar Configuration 1 (R plane, G plane, B plane)."""
-    ds.pop("RequestedImageSize", None)  # not an attribute this SCU sends on colour boxes
+    for keyword in GRAYSCALE_ONLY:
+        ds.pop(keyword, None)
     item = Dataset()
     item.SamplesPerPixel = 3
     item.PhotometricInterpretation = "RGB"
@@ -142,6 +175,13 @@ def _color_item(ds: Dataset, image: ColorImage) -> Dataset:
     return ds
 
 
+def annotation_dataset(position: int, text: str) -> Dataset:
+    ds = Dataset()
+    ds.AnnotationPosition = position
+    ds.TextString = text
+    return ds
+
+
 def paginate(images: Seq[Any], boxes_per_film: int) -> list[list[Any]]:
-    """Fill films in order; the last film's remaining boxes stay empty (not sent)."""
+    """Fill films in order; the last film's remaining boxes stay empty (not sent), as do None entries."""
     return [list(images[i:i + boxes_per_film]) for i in range(0, len(images), boxes_per_film)]

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import logging
 import ssl
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,8 +86,9 @@ class NetworkTransport:
         """`tls`: a client context (net/tls.py client_context) to speak DICOM TLS to the printer.
         `presentation_lut`: propose Presentation LUT too, for a film box carrying Illumination and
         Reflected Ambient Light (printers accept those only then; some then insist images match the LUT).
-        `also_propose`: optional SOP classes on their own contexts (RELAY_CONTEXTS); with Print Job the
-        printer may send its events here, which `_on_event` confirms, also while a call waits (race_guard)."""
+        `also_propose`: optional SOP classes on their own contexts (RELAY_CONTEXTS, Basic Annotation Box for a
+        relayed layout); with Print Job the printer may send its events here, which `_on_event` confirms, also
+        while a call waits (race_guard); `accepted` tells which the printer took."""
         self.events: list[EventReport] = []
         self._ids = itertools.count(1)
         ae = AE(ae_title=calling_ae)
@@ -94,7 +96,8 @@ class NetworkTransport:
         ae.implementation_version_name = uids.implementation_version_name(__version__)
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
         ae.connection_timeout = min(timeout, 30)
-        for sop_class in PROPOSED_CONTEXTS + ((uids.PRESENTATION_LUT,) if presentation_lut else ()) + also_propose:
+        extra = ((uids.PRESENTATION_LUT,) if presentation_lut else ()) + also_propose
+        for sop_class in PROPOSED_CONTEXTS + tuple(c for c in dict.fromkeys(extra) if c not in PROPOSED_CONTEXTS):
             ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
         self.ae = ae
         self.assoc = ae.associate(host, port, ae_title=called_ae, max_pdu=max_pdu,
@@ -175,8 +178,23 @@ class NetworkTransport:
         by now, and a printer busy sending Print Job events may not get to the release for a long time."""
         if self.assoc.is_established:
             self.assoc.acse_timeout = min(self.assoc.acse_timeout or RELEASE_SECONDS, RELEASE_SECONDS)
-            self.assoc.release()
+            self._unstick()
+            watchdog = threading.Timer(RELEASE_SECONDS, self._unstick)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                self.assoc.release()
+            finally:
+                watchdog.cancel()
         self.ae.shutdown()
+
+    def _unstick(self) -> None:
+        """pynetdicom's release() first waits, without a bound, for the association's reactor thread to say it
+        paused; a reactor that ended without saying so (the peer aborted while it served a Print Job event)
+        never will: seen as a relay's print step hanging for good after the upstream had printed. A reactor
+        that is gone cannot take the release's answer, so it counts as paused."""
+        if not self.assoc.is_alive():
+            self.assoc._is_paused = True
 
 
 @dataclass

@@ -5,6 +5,8 @@ Beside `<stem>.job` (the accepted job: header + source pixels) live, with the sa
   <stem>.film.pdf             rendition "pdf": the true-size document (PDF folder, CUPS, encapsulated PDF)
   <stem>.fit-<W>x<H>.pdf      rendition "fit-pdf": films scaled onto W x H mm paper (CUPS, paper_policy fit)
   <stem>.films.npz            rendition "rasters": the composed films as arrays (PACS Secondary Capture, relay)
+  <stem>.films-<N>dpi.npz     rendition "rasters" at N dpi (a relay composing at its upstream's resolution)
+  <stem>.source.npz           rendition "source": each image box's pixels as sent (relay mode "layout")
   <stem>.reason.txt           why the job failed (spool/failed/ only)
 Spool.finish and Spool.fail move or remove all of them: `side_files()` is the one list.
 """
@@ -59,7 +61,9 @@ class JobPaths:
         if rendition.kind == "pdf":
             return self.pdf
         if rendition.kind == "rasters":
-            return self.rasters
+            return self.rasters if rendition.dpi is None else self._side(f".films-{rendition.dpi}dpi.npz")
+        if rendition.kind == "source":
+            return self._side(".source.npz")
         if rendition.kind == "fit-pdf" and rendition.paper_mm is not None:
             return self.fit_pdf(rendition.paper_mm)
         raise ValueError(f"unknown rendition {rendition}")

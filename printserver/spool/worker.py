@@ -32,6 +32,7 @@ from printserver.model.spooled_job import ImageBoxJob, PrintJob
 from printserver.outputs.base import Rendition
 from printserver.outputs.files import private_open
 from printserver.outputs.plan import from_snapshot, renditions_needed
+from printserver.outputs.relay_layout import source_arrays
 from printserver.render.compose import compose_film
 from printserver.render.pdf import FilmPage, write_fit_pdf, write_pdf
 from printserver.render.tone import output_model
@@ -72,13 +73,23 @@ def process_job(job_path: str, renditions: list[dict[str, Any]] | None = None) -
     """Compose every film of a spooled job once and write the renditions (default: what its outputs need).
 
     Runs in a worker process; returns the files written."""
-    job, snapshot = Spool.load(Path(job_path))
+    job, snapshot = Spool.load(Path(job_path))  # the job file keeps the pixels until the job is done
     wanted = [Rendition.from_json(r) for r in renditions] if renditions is not None else renditions_needed(snapshot)
     paths = JobPaths.of(job_path)
-    rasters = [compose_film(film) for film in job.films]
+    # At the printer's own dpi (PDFs, previews, plain rasters) unless only other resolutions or the sources
+    # were asked for.
+    native = renditions is None or any(r.kind in ("pdf", "fit-pdf") or (r.kind == "rasters" and r.dpi is None)
+                                       for r in wanted)
+    rasters = [compose_film(film) for film in job.films] if native else []
+    at_dpi = {r.dpi: [rasters[i] if native and film.dpi == r.dpi else compose_film(replace(film, dpi=r.dpi))
+                      for i, film in enumerate(job.films)]
+              for r in wanted if r.kind == "rasters" and r.dpi is not None}
+    sources = source_arrays(job) if any(r.kind == "source" for r in wanted) else {}
     job = without_pixels(job)  # what was printed is in the rasters now: let the job file's bytes go
-    pages = [FilmPage(raster, film.width_mm, film.height_mm) for raster, film in zip(rasters, job.films, strict=True)]
-    write_previews_safely(Path(job_path), job, rasters)  # the console's PNGs
+    pages = [FilmPage(raster, film.width_mm, film.height_mm) for raster, film in zip(rasters, job.films, strict=True)
+             ] if native else []
+    if native:
+        write_previews_safely(Path(job_path), job, rasters)  # the console's PNGs
     written = []
     bits = int(snapshot.get("pdf_bits", 16))  # the printer's page depth (a job spooled before it existed: 16)
     for rendition in wanted:
@@ -90,16 +101,24 @@ def process_job(job_path: str, renditions: list[dict[str, Any]] | None = None) -
             write_fit_pdf(target, pages, rendition.paper_mm, rendition.caption,
                           title=f"film from {job.calling_ae}", author=job.calling_ae, pdf_bits=bits)
         elif rendition.kind == "rasters":
-            tmp = target.with_name(f".{target.name}.tmp")
-            with private_open(tmp) as fh:
-                np.savez(fh, **{f"film{i}": r for i, r in enumerate(rasters)})
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
+            films = rasters if rendition.dpi is None else at_dpi[rendition.dpi]
+            _write_npz(target, {f"film{i}": r for i, r in enumerate(films)})
+        elif rendition.kind == "source":
+            _write_npz(target, sources)
         else:
             raise ValueError(f"unknown rendition {rendition.kind!r}")
         written.append(str(target))
     return written
+
+
+def _write_npz(target: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Atomically (fixed name, a redo replaces it) and durably, owner-only."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    with private_open(tmp) as fh:
+        np.savez(fh, **arrays)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
 
 
 def without_pixels(job: PrintJob) -> PrintJob:

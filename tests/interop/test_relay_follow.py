@@ -90,7 +90,7 @@ def test_steps_against_an_upstream_with_print_jobs_and_a_resume_polls_instead_of
     saved right after the Print (a kill -9 while following) asks again and prints nothing twice."""
     with ServerProcess(tmp_path / "upstream", extra=["-v"]) as up:
         out = relay(called_ae="PRINTSCP", port=up.port, timeout=30)
-        job = spooled(tmp_path)
+        job = spooled(tmp_path, dpi=300)  # the upstream's resolution: films go without another render
         started = time.monotonic()
         first = out.deliver(job)
         assert time.monotonic() - started < out.timeout, "the print step waited out a DIMSE timeout"

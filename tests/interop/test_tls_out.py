@@ -211,8 +211,9 @@ def test_a_film_relayed_over_tls_prints_upstream_and_health_asks_over_tls(upstre
     server = upstream(require_client_cert=True)
     out = relay(server, **our_cert(certs))
     assert out.check() is None and "DICOM TLS" in out.describe()
-    job = relay_job(tmp_path)
+    job = relay_job(tmp_path, dpi=300)  # the upstream's resolution, asked over TLS too
     step = out.deliver(job)
+    assert isinstance(step, Wait) and step.memo["dpi"] == 300, step
     assert isinstance(step, Wait) and list(step.memo["jobs"]) == ["film1"], step  # it has Print Job: followed
     for _ in range(40):  # polled over TLS too, on associations of their own
         if not isinstance(step, Wait):

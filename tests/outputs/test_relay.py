@@ -62,12 +62,14 @@ def test_configuration() -> None:
     with pytest.raises(ConfigError, match=r"^printer\[0\]\.relay\[0\]\.port:"):
         relay(port=0)
     with pytest.raises(ConfigError, match=r"^printer\[0\]\.relay\[0\]\.mode:"):
-        relay(mode="layout")
+        relay(mode="x")
     assert parse_relay("LASER1@127.0.0.1:104") == {"called_ae": "LASER1", "host": "127.0.0.1", "port": 104}
 
 
-def spooled(tmp_path: Path, films: int = 1) -> DeliveryJob:
-    job = quad_job()
+def spooled(tmp_path: Path, films: int = 1, dpi: int = 100) -> DeliveryJob:
+    """The 2x2 job with its rasters; `dpi` 300 for a printserver upstream (at another dpi the relay asks the
+    workers for rasters at its resolution first: tests/outputs/test_relay_resolution.py)."""
+    job = quad_job(dpi)
     job = replace(job, films=tuple(replace(job.films[0], film_number=n) for n in range(1, films + 1)))
     paths = JobPaths.of(tmp_path / "spool" / "0001.job")
     paths.job.parent.mkdir(parents=True, exist_ok=True)

@@ -98,7 +98,7 @@ def test_on_the_wire_the_upstream_gets_the_mapped_values_and_refuses_what_it_has
     with ServerProcess(tmp_path / "upstream", extra=upstream_config(tmp_path)) as up:
         out = relay(called_ae="PRINTSCP", port=up.port, timeout=30, medium_map={"BLUE FILM": "CLEAR FILM"},
                     priority_map={"HIGH": "LOW"}, max_copies=2)
-        job = spooled(tmp_path / "a")
+        job = spooled(tmp_path / "a", dpi=300)  # the upstream's resolution: no re-render first
         job = replace(job, job=replace(job.job, session={"MediumType": "BLUE FILM", "PrintPriority": "HIGH",
                                                          "NumberOfCopies": 3, "FilmSessionLabel": "mapped"},
                                        films=(replace(job.job.films[0], attributes=job.job.films[0].attributes |
@@ -108,7 +108,7 @@ def test_on_the_wire_the_upstream_gets_the_mapped_values_and_refuses_what_it_has
         assert "upstream PRINTSCP offers no 11INX14IN: sent without Film Size ID" in step.notes
         assert "upstream PRINTSCP takes at most 2 copies (max_copies): 2 sent of 3" in step.notes
         (pdf,) = up.wait_drained(1)
-        refused = spooled(tmp_path / "b")
+        refused = spooled(tmp_path / "b", dpi=300)
         refused = replace(refused, job=replace(refused.job, session={"FilmDestination": "PROCESSOR"}))
         no = relay(called_ae="PRINTSCP", port=up.port, timeout=30).deliver(refused)
     session = json.loads(pdfcheck.metadata(pdf)["DICOMFilmSession"])

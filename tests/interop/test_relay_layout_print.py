@@ -1,0 +1,106 @@
+"""Store and forward with `mode = "layout"`: a modality prints a 2x2 film with mixed polarity and magnification
+to printserver, which forwards the film box and image boxes as they were to DCMTK dcmprscp and to a second
+printserver at once: dcmprscp stores STANDARD\\2,2 with the four boxes and their original pixels, the second
+printserver's PDF shows the same film as the gateway's own PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from printserver import uids
+from printserver.render.gsdf import p_to_density
+from printserver.spool.store import Spool
+from tests import pdfcheck
+from tests.dcmtk import DcmprscpServer, dcmtk_available
+from tests.printscu import PrintSCU, image_box_dataset
+from tests.serverproc import ServerProcess, wait_until
+
+pytestmark = pytest.mark.skipif(not dcmtk_available(), reason="DCMTK print tools not installed")
+RAMP = (np.arange(64 * 64).reshape(64, 64) * 3 % 4096).astype(np.uint16)
+#: Per box: pixels, Polarity, Magnification Type (None: the film box's REPLICATE)
+BOXES = [(RAMP // 4 + 400, "NORMAL", None),
+         (np.full((64, 64), 1000, np.uint16), "REVERSE", None),
+         (np.full((64, 64), 3000, np.uint16), "NORMAL", "BILINEAR"),
+         (4095 - RAMP // 2, "REVERSE", "CUBIC")]
+
+
+LUT = [round(4095 * (v / 4095) ** 0.8) for v in range(4096)]  # the modality's Presentation LUT, a table
+
+
+def modality_prints_the_film(port: int) -> None:
+    with PrintSCU(port, calling_ae="CT_1", contexts=[uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META,
+                                                     uids.PRESENTATION_LUT]) as scu:
+        assert scu.create_session() == 0
+        lut_uid, item, table = uids.new_uid(), Dataset(), Dataset()
+        item.add_new(0x00283002, "US", [4096, 0, 12])
+        item.add_new(0x00283006, "US", LUT)
+        table.PresentationLUTSequence = Sequence([item])
+        assert scu._status(scu.n_create(table, uids.PRESENTATION_LUT, lut_uid, meta=None))[0] == 0
+        ref = Dataset()
+        ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = uids.PRESENTATION_LUT, lut_uid
+        status, _ = scu.create_film_box("STANDARD\\2,2", FilmSizeID="8INX10IN", MagnificationType="REPLICATE",
+                                        BorderDensity="WHITE", MaxDensity=280,
+                                        ReferencedPresentationLUTSequence=Sequence([ref]))
+        assert status == 0
+        for position, (pixels, polarity, magnification) in enumerate(BOXES, start=1):
+            ds = image_box_dataset(position, pixels, polarity=polarity)
+            if magnification:
+                ds.MagnificationType = magnification
+            status, _ = scu._status(scu.n_set(ds, uids.BASIC_GRAYSCALE_IMAGE_BOX, scu.image_box_uids[position - 1]))
+            assert status == 0
+        assert scu.print_film_box() == 0
+
+
+def test_the_original_layout_reaches_dcmprscp_and_a_printserver_upstream(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    with DcmprscpServer(tmp_path / "dcmprscp") as dcmprscp, ServerProcess(tmp_path / "upstream") as upstream:
+        config.write_text("\n".join([
+            "[server]", "delivery_retry_initial = 0.2", "delivery_retry_max = 1.0",
+            "[[printer]]", 'ae_title = "PRINTSCP"',
+            "[[printer.relay]]", f'called_ae = "{dcmprscp.aetitle}"', 'host = "127.0.0.1"', f"port = {dcmprscp.port}",
+            'mode = "layout"', "timeout = 20.0",
+            "[[printer.relay]]", 'called_ae = "PRINTSCP"', 'host = "127.0.0.1"', f"port = {upstream.port}",
+            'mode = "layout"', "timeout = 20.0"]) + "\n")
+        with ServerProcess(tmp_path / "gateway", extra=["--config", str(config)]) as gateway:
+            modality_prints_the_film(gateway.port)
+            (ours,) = gateway.wait_drained(1)
+            (theirs,) = upstream.wait_drained(1)
+            wait_until(lambda: len(dcmprscp.films()) == 1, 30, "the film in dcmprscp")
+        (stored,) = dcmprscp.films()
+
+    # dcmprscp: the film box as the modality made it, each box with its attributes and original pixels
+    assert (stored.image_display_format, stored.film_size) == ("STANDARD\\2,2", "8INX10IN")
+    sp = dcmread(stored.stored_print)
+    assert (sp.FilmBoxContentSequence[0].BorderDensity, int(sp.FilmBoxContentSequence[0].MaxDensity)) == ("WHITE", 280)
+    items = {int(i.ImageBoxPosition): i for i in sp.ImageBoxContentSequence}
+    assert [items[p].Polarity for p in (1, 2, 3, 4)] == [polarity for _, polarity, _ in BOXES]
+    assert [items[p].get("MagnificationType") for p in (3, 4)] == ["BILINEAR", "CUBIC"]
+    for (pixels, _, _), path in zip(BOXES, stored.images, strict=True):
+        assert path is not None and np.array_equal(dcmread(path).pixel_array, pixels)
+    (lut,) = sp.PresentationLUTContentSequence  # the modality's table went along
+    data = lut.PresentationLUTSequence[0].LUTData  # DCMTK keeps it as OW
+    assert (np.frombuffer(data, "<u2") if isinstance(data, bytes) else np.array(data)).tolist() == LUT
+
+    # printserver upstream: the same film box and boxes, and its PDF shows the film the gateway composed
+    (job_file,) = (upstream.spool / "done").glob("*.job")
+    job, _ = Spool.load(job_file)
+    film = job.films[0]
+    assert (film.attributes["ImageDisplayFormat"], film.attributes["BorderDensity"]) == ("STANDARD\\2,2", "WHITE")
+    assert [(b.polarity, b.magnification_type) for b in film.image_boxes] == \
+        [("NORMAL", "REPLICATE"), ("REVERSE", "REPLICATE"), ("NORMAL", "BILINEAR"), ("REVERSE", "CUBIC")]
+    for (pixels, _, _), b in zip(BOXES, film.image_boxes, strict=True):
+        assert b.image is not None and np.array_equal(b.image.pixels, pixels)
+        assert b.presentation_lut == {"bits": 12, "data": LUT}
+    assert pdfcheck.page_sizes_mm(theirs) == pdfcheck.page_sizes_mm(ours)
+    assert job.calling_ae == "PRINTSCP"  # the gateway prints as its printer
+    for fx, fy in ((0.3, 0.3), (0.7, 0.3), (0.3, 0.7), (0.7, 0.7), (0.5, 0.02)):  # box centres, the border
+        assert pdfcheck.od_at(theirs, fx, fy) == pytest.approx(pdfcheck.od_at(ours, fx, fy), abs=0.02), (fx, fy)
+    reversed_1000 = float(p_to_density([LUT[4095 - 1000]], 12, min_density=0.2, max_density=2.8, illumination=2000,
+                                       ambient=10)[0])
+    assert pdfcheck.od_at(theirs, 0.7, 0.3) == pytest.approx(reversed_1000, abs=0.05)  # box 2 printed REVERSE
