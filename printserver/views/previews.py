@@ -207,10 +207,3 @@ def write_previews(job_path: Path, job: Any, rasters: list[np.ndarray]) -> Path:
     previews.close()
     return previews.folder
 
-
-def write_previews_safely(job_path: Path, job: Any, rasters: list[np.ndarray]) -> None:
-    """The render worker's call: a preview is a convenience, never a reason for a job to fail."""
-    try:
-        write_previews(job_path, job, rasters)
-    except Exception:
-        log.exception("previews of %s not written", job_path.name)
