@@ -175,7 +175,7 @@ def main() -> int:
     parser.add_argument("--baseline", default="main", help="git ref of the worker jobs' baseline (default main)")
     parser.add_argument("--only-worker", action="store_true", help="only (b): the render workers' memory")
     args = parser.parse_args()
-    results: dict[str, object] = {"machine": f"{os.cpu_count()} cores, shared with other engineers' test runs",
+    results: dict[str, object] = {"machine": f"{os.cpu_count()} cores (how busy: the load averages)",
                                   "repeat": args.repeat, "load_average_at_start": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="psbench-") as tmp:
         work = Path(tmp)

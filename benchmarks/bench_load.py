@@ -257,8 +257,8 @@ def main() -> int:
     variants = args.variants.split(",")
     assert set(variants) <= {"baseline", "new", "legacy"}, variants
     results: dict[str, object] = {
-        "machine": f"{os.cpu_count()} cores shared with ~5 other engineers' test suites: wall-clock figures are "
-                   "noisy; CPU seconds per film are the steadier comparison",
+        "machine": f"{os.cpu_count()} cores; how busy they were is each run's load average (wall-clock figures "
+                   "move with it, CPU seconds per film less)",
         "scus": args.scus, "films_per_scu": args.films, "paced_rate_films_per_hour": args.rate, "runs": []}
     with tempfile.TemporaryDirectory(prefix="psload-") as tmp:
         work = Path(tmp)

@@ -1,6 +1,6 @@
 """Print the README's issue-12 performance tables (Markdown) from benchmarks/results/film.json and load.json.
 
-Run:  .venv/bin/python benchmarks/report.py
+Run:  .venv/bin/python benchmarks/report.py [load.json load-200.json ...]
 """
 
 from __future__ import annotations
@@ -42,13 +42,15 @@ def film_table(film: dict) -> list[str]:
 
 
 def load_table(load: dict) -> list[str]:
-    """Baseline (a git ref, or the pre-issue `legacy` path in older results) beside `new`, per round."""
+    """Each "before" variant of the run (the pre-issue `legacy` path, a git-ref `baseline`) beside `new`, per round."""
     runs = load["runs"]
-    before = "baseline" if any(r["variant"] == "baseline" for r in runs) else "legacy"
-    label = f"baseline `{load['baseline']['commit'][:7]}`" if before == "baseline" else "before (pre-issue 12)"
+    befores = [v for v in ("legacy", "baseline") if any(r["variant"] == v for r in runs)]
+    labels = {"legacy": "before (pre-issue 12 writer and GSDF)",
+              "baseline": f"baseline `{load['baseline']['commit'][:7]}`" if load.get("baseline") else "baseline"}
     modes = [m for m in ("saturated", "paced") if any(r["mode"] == m for r in runs)]
-    rows = [f"| {load['scus']} SCUs × {load['films_per_scu']} films | round | {label} | now | goal |",
-            "|---|---|---|---|---|"]
+    rows = [f"| {load['scus']} SCUs × {load['films_per_scu']} films | round | "
+            + " | ".join(labels[v] for v in befores) + " | now | goal |",
+            "|---|---|" + "---|" * len(befores) + "---|---|"]
 
     def pick(mode: str, variant: str, rnd: int) -> dict:
         return next(r for r in runs if r["mode"] == mode and r["variant"] == variant and r["round"] == rnd)
@@ -56,50 +58,48 @@ def load_table(load: dict) -> list[str]:
     def load_avg(r: dict) -> str:
         return f"{r.get('load_average_start', r['load_average']):.1f}→{r['load_average']:.1f}"
 
+    def peak(group: dict, key: str) -> float:
+        return max(r[key] for r in group.values())
+
+    def worker(group: dict) -> float:  # the largest process besides the server (the resource tracker is ~12 MB)
+        return max(max(r["other_processes_hwm_MB"]) for r in group.values())
+
+    def row(text: str, rnd: int, cell: object, goal: str = "", bold: bool = False) -> str:
+        """One table row: `cell(group)` for each before variant, then for `new` (in bold when `bold`)."""
+        old = " | ".join(cell(groups[v]) for v in befores)  # type: ignore[operator]
+        now = cell(groups["new"])  # type: ignore[operator]
+        return f"| {text} | {rnd} | {old} | {f'**{now}**' if bold else now} | {goal} |"
+
     for rnd in sorted({r["round"] for r in runs}):
-        old = {m: pick(m, before, rnd) for m in modes}
-        new = {m: pick(m, "new", rnd) for m in modes}
+        groups = {v: {m: pick(m, v, rnd) for m in modes} for v in (*befores, "new")}
         if "saturated" in modes:
-            s_old, s_new = old["saturated"], new["saturated"]
             rows += [
-                f"| saturated: films/hour | {rnd} | {s_old['films_per_hour']:,.0f} | "
-                f"**{s_new['films_per_hour']:,.0f}** | ≥ 12,000 |",
-                f"| saturated: Success → PDF median / p95 | {rnd} | {s_old['latency_median_s']:.1f} / "
-                f"{s_old['latency_p95_s']:.1f} s | {s_new['latency_median_s']:.1f} / "
-                f"{s_new['latency_p95_s']:.1f} s | |",
+                row("saturated: films/hour", rnd, lambda g: f"{g['saturated']['films_per_hour']:,.0f}", "≥ 12,000",
+                    True),
+                row("saturated: Success → PDF median / p95", rnd, lambda g: f"{g['saturated']['latency_median_s']:.1f}"
+                    f" / {g['saturated']['latency_p95_s']:.1f} s"),
             ]
         if "paced" in modes:
-            p_old, p_new = old["paced"], new["paced"]
             rows += [
-                f"| paced at {load['paced_rate_films_per_hour']:,.0f}/h: films/hour reached | {rnd} | "
-                f"{p_old['films_per_hour']:,.0f} | {p_new['films_per_hour']:,.0f} | |",
-                f"| paced: Success → PDF median / p95 | {rnd} | {p_old['latency_median_s']:.1f} / "
-                f"{p_old['latency_p95_s']:.1f} s | **{p_new['latency_median_s']:.1f} / "
-                f"{p_new['latency_p95_s']:.1f} s** | p95 ≤ 2 s |",
+                row(f"paced at {load['paced_rate_films_per_hour']:,.0f}/h: films/hour reached", rnd,
+                    lambda g: f"{g['paced']['films_per_hour']:,.0f}"),
+                row("paced: Success → PDF median / p95", rnd, lambda g: f"{g['paced']['latency_median_s']:.1f} / "
+                    f"{g['paced']['latency_p95_s']:.1f} s", "p95 ≤ 2 s", True),
             ]
         for text, key in (("CPU s per film, server tree (server + workers)", "tree_cpu_s_per_film"),
                           ("… of which the server process", "server_process_cpu_s_per_film"),
                           ("… of which render workers", "render_workers_cpu_s_per_film"),
                           ("CPU s per film, the SCUs (dcmprscu)", "scu_cpu_s_per_film")):
-            if all(key in r for r in (*old.values(), *new.values())):
-                rows.append(f"| {text} | {rnd} | {statistics.mean(r[key] for r in old.values()):.2f} "
-                            f"| **{statistics.mean(r[key] for r in new.values()):.2f}** | |")
-
-        def peak(group: dict, key: str) -> float:
-            return max(r[key] for r in group.values())
-
-        def worker(group: dict) -> float:  # the largest process besides the server (the resource tracker is ~12 MB)
-            return max(max(r["other_processes_hwm_MB"]) for r in group.values())
-
+            if all(key in r for g in groups.values() for r in g.values()):
+                rows.append(row(text, rnd, lambda g, k=key: f"{statistics.mean(r[k] for r in g.values()):.2f}",
+                                bold=True))
         rows += [
-            f"| peak RSS of the process tree (PSS) | {rnd} | {peak(old, 'peak_tree_rss_MB'):.0f}"
-            f" ({peak(old, 'peak_tree_pss_MB'):.0f}) MB | **{peak(new, 'peak_tree_rss_MB'):.0f}**"
-            f" ({peak(new, 'peak_tree_pss_MB'):.0f}) MB | ≤ 300 MB |",
-            f"| peak RSS: server process / each render worker | {rnd} | "
-            f"{peak(old, 'server_rss_hwm_MB'):.0f} / {worker(old):.0f} MB | "
-            f"**{peak(new, 'server_rss_hwm_MB'):.0f} / {worker(new):.0f} MB** | ≤ 120 / ≤ 120 MB |",
-            f"| load average (1 min) at start→end of the runs | {rnd} | "
-            f"{', '.join(load_avg(r) for r in old.values())} | {', '.join(load_avg(r) for r in new.values())} | |",
+            row("peak RSS of the process tree (PSS)", rnd, lambda g: f"{peak(g, 'peak_tree_rss_MB'):.0f} "
+                f"({peak(g, 'peak_tree_pss_MB'):.0f}) MB", "≤ 300 MB", True),
+            row("peak RSS: server process / each render worker", rnd,
+                lambda g: f"{peak(g, 'server_rss_hwm_MB'):.0f} / {worker(g):.0f} MB", "≤ 120 / ≤ 120 MB", True),
+            row("load average (1 min) at start→end of the runs", rnd,
+                lambda g: ", ".join(load_avg(r) for r in g.values())),
         ]
     return rows
 
@@ -107,10 +107,11 @@ def load_table(load: dict) -> list[str]:
 def main() -> int:
     film = json.loads((RESULTS / "film.json").read_text())
     print("\n".join(film_table(film)))
-    load_path = RESULTS / (sys.argv[1] if len(sys.argv) > 1 else "load.json")
-    if load_path.exists():
-        print()
-        print("\n".join(load_table(json.loads(load_path.read_text()))))
+    for name in sys.argv[1:] or ["load.json"]:
+        load_path = RESULTS / name
+        if load_path.exists():
+            print()
+            print("\n".join(load_table(json.loads(load_path.read_text()))))
     return 0
 
 
