@@ -203,3 +203,25 @@ def test_a_render_worker_never_holds_a_whole_film(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert film_bytes > 40e6 and peak < film_bytes / 3, peak
+
+
+def test_a_render_worker_of_the_printserver_command_does_not_import_the_command_line() -> None:
+    """A spawned render worker first re-runs the script that started the server, as multiprocessing's
+    spawn does it (runpy.run_path(script, run_name="__mp_main__")): for the installed `printserver`
+    command that must not import the CLI (pydicom, pynetdicom: ~20 MB per worker)."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "printserver"
+    if not script.exists():
+        script = Path(shutil.which("printserver") or "printserver")
+    assert script.exists(), "the printserver command is installed with the package (./run)"
+    code = ("import json, runpy, sys; runpy.run_path(sys.argv[1], run_name='__mp_main__'); "
+            "import printserver.spool.worker; "
+            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('pydicom', 'pynetdicom') or m == 'printserver.cli')))")
+    out = subprocess.run([sys.executable, "-c", code, str(script)], capture_output=True, text=True, timeout=60,
+                         check=True)
+    assert json.loads(out.stdout.splitlines()[-1]) == []
