@@ -84,6 +84,8 @@ class PrinterProfile:
     max_collated_films: int = 100
     max_copies: int = 99
     max_image_pixels: int = 25_000_000  # Rows x Columns of one image box
+    #: MB of image pixels one association may hold (model.memory; beyond: C605 at Image Box N-SET)
+    max_held_image_mb: int = 2048
     resolution_dpi: dict[str, int] = field(default_factory=lambda: {"STANDARD": 300, "HIGH": 600})
     # Defaults used when the SCU does not say
     default_film_size: str = "14INX17IN"
@@ -150,6 +152,8 @@ class ServerConfig:
     association_request_timeout: float = 10.0
     max_pending: int = 512
     max_pending_per_address: int = 32
+    #: MB of image pixels all associations together may hold (model.memory; beyond: C605 at Image Box N-SET)
+    max_held_image_mb: int = 4096
     #: DICOM TLS listener beside the plain port (PS3.15 Annex B); on when tls_cert is set.
     tls_port: int = 2762
     tls_cert: str = ""
@@ -269,7 +273,8 @@ def _validate_printer(p: PrinterProfile, key: str, sizes: dict[str, Any]) -> Non
         _check(isinstance(dpi, int) and 50 <= dpi <= 1200, f"{key}.resolution_dpi.{rid}", "must be 50..1200 dpi")
     _check(p.default_resolution_id in p.resolution_dpi, f"{key}.default_resolution_id",
            "must be a key of resolution_dpi")
-    for name in ("max_image_boxes", "max_copies", "max_image_pixels", "default_illumination", "max_collated_films"):
+    for name in ("max_image_boxes", "max_copies", "max_image_pixels", "default_illumination", "max_collated_films",
+                 "max_held_image_mb"):
         _check(getattr(p, name) > 0, f"{key}.{name}", "must be positive")
     _check(p.bins >= 0, f"{key}.bins", "must not be negative")
     for ae in p.allowed_calling_aes:
@@ -367,7 +372,7 @@ def _validate_network(config: ServerConfig) -> None:
     for name in ("network_timeout", "dimse_timeout", "acse_timeout", "association_request_timeout"):
         _check(0 < getattr(config, name) <= 3600, f"server.{name}", "must be 0..3600 seconds")
     for name in ("max_associations", "max_associations_per_calling_ae", "max_associations_per_address",
-                 "max_pending", "max_pending_per_address"):
+                 "max_pending", "max_pending_per_address", "max_held_image_mb"):
         _check(1 <= getattr(config, name) <= 100_000, f"server.{name}", "must be 1..100000")
     _check(config.max_pending_per_address <= config.max_pending, "server.max_pending_per_address",
            "must not exceed server.max_pending")

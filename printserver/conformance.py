@@ -136,6 +136,10 @@ def association_policies(config: ServerConfig) -> list[str]:
              f"{config.max_pending_per_address} per source address (beyond: the oldest is closed).",
              f"- At most {config.max_associations} associations at once, {config.max_associations_per_calling_ae} per "
              f"calling AE title, {config.max_associations_per_address} per source address.",
+             f"- Images held until printed and deleted: at most {config.max_held_image_mb} MB for all associations "
+             "together, and per association the printer's limit (section 2.4, each printer's table); an Image Box "
+             "N-SET beyond either is refused C605 with the image sequence as Offending Element, and the association "
+             "goes on.",
              "- Asynchronous operations are not negotiated (window 1/1); no SCP/SCU role selection; no extended "
              "negotiation.",
              "- N-EVENT-REPORTs are sent only between requests, never while a response is due on that association.",
@@ -260,6 +264,9 @@ def printer_section(p: PrinterProfile, layouts: LayoutData, number: int) -> list
         ["Film session print (collation)", f"yes, up to {p.max_collated_films} film boxes (then 0213; printed "
          "ones let go of their images first)" if p.session_print else "no (C616 / B601)", "-"],
         ["Largest image box image", f"{p.max_image_pixels} pixels (Rows x Columns; larger: C605)", "-"],
+        ["Image pixels held per association", f"{p.max_held_image_mb} MB (until their film box is printed and "
+         "deleted or let go; beyond: C605 at Image Box N-SET, Offending Element the image sequence)",
+         "-"],
     ]
     lines += _table(["Attribute", "Supported values", "Default"], rows)
     return lines

@@ -37,6 +37,8 @@ def test_sample_config_loads_and_resolves_folders_next_to_it() -> None:
     ({"printer": [{"smoothing_kernels": {"SHARP": "SINC"}}]}, "printer[0].smoothing_kernels.SHARP"),
     ({"printer": [{"configuration_curves": {"CS009": 9}}]}, "printer[0].configuration_curves.CS009"),
     ({"printer": [{"value_policy": "sloppy"}]}, "printer[0].value_policy"),
+    ({"printer": [{"max_held_image_mb": 0}]}, "printer[0].max_held_image_mb"),
+    ({"server": {"max_held_image_mb": 0}}, "server.max_held_image_mb"),
     ({"printer": [{"ae_title": "A"}, {"ae_title": "A"}]}, "printer.ae_title"),
     ({"printers": []}, "printers"),
 ])

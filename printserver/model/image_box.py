@@ -16,7 +16,7 @@ from printserver import uids
 from printserver.errors import PrintError
 from printserver.layout import mm_to_px
 from printserver.model import attributes as A
-from printserver.model import presentation_lut
+from printserver.model import memory, presentation_lut
 from printserver.model.color import COLOR_IMAGE_BOX, ColorImage, parse_color_item
 from printserver.model.common import answer, findings
 from printserver.model.messages import Request, Response
@@ -114,6 +114,8 @@ def set_grayscale(s: PrintSession, req: Request) -> Response:
                              _DECIMATE_CROP, context=where)
         if result.status is not None:
             warnings.insert(0, result.status)
+    if image is not None:
+        memory.admit(s, box, image, where)
     box.image = image
     box.attributes = attributes
     box.source_attributes = identifying_attributes(item)
@@ -124,8 +126,11 @@ def set_grayscale(s: PrintSession, req: Request) -> Response:
 def set_color(s: PrintSession, req: Request) -> Response:
     where = "Color Image Box N-SET"
     box, v, item = _values(s, req, COLOR_IMAGE_BOX, "BasicColorImageSequence", where)
-    box.image = parse_color_item(item, s.profile, little_endian=req.little_endian, where=where) \
+    image = parse_color_item(item, s.profile, little_endian=req.little_endian, where=where) \
         if item is not None else None
+    if image is not None:
+        memory.admit(s, box, image, where)
+    box.image = image
     box.attributes = {k: val for k, val in v.values.items() if k != "ImageBoxPosition"}
     box.source_attributes = identifying_attributes(item)
     s.film_box_of(box).findings += findings(v, f"{where} {box.position}")

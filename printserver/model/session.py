@@ -28,6 +28,7 @@ from printserver.layout import LayoutData
 from printserver.model import annotation, film_box, film_session, image_box, presentation_lut, print_job, printer
 from printserver.model.film_box import FilmBox
 from printserver.model.film_session import FilmSession
+from printserver.model.memory import ImagePool, held_bytes
 from printserver.model.messages import Op, PrinterHealth, PrintJobRecords, Request, Response
 from printserver.status import Category, Status
 
@@ -137,6 +138,7 @@ class PrintSession:
         negotiated: frozenset[str] = frozenset(),
         health: PrinterHealth | None = None,
         jobs: PrintJobRecords | None = None,
+        pool: ImagePool | None = None,
     ) -> None:
         self.profile = profile
         self.layouts = layouts
@@ -148,6 +150,8 @@ class PrintSession:
         self.negotiated = negotiated
         self.health = health
         self.jobs = jobs
+        #: The server's bound on the images all associations hold (model.memory); None: this one only.
+        self.pool = pool
         self.film_session: FilmSession | None = None
         #: Every instance this association created, by SOP Instance UID: (SOP class, object).
         self.instances: dict[str, tuple[str, Any]] = {}
@@ -167,12 +171,16 @@ class PrintSession:
                     req.sop_instance_uid or "", self.calling_ae, rsp.status, rsp.status.text,
                     f" - {rsp.error_context + ': ' if rsp.error_context else ''}{rsp.error_comment}"
                     if rsp.error_comment else "")
+        if self.pool is not None:
+            self.pool.report(id(self), held_bytes(self.film_session))
         return rsp
 
     def release(self) -> None:
         """Association released or aborted: the implicit N-DELETE of everything it created."""
         self.film_session = None
         self.instances.clear()
+        if self.pool is not None:
+            self.pool.report(id(self), 0)
 
     def state(self, req: Request) -> State:
         session = self.film_session

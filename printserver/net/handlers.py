@@ -19,6 +19,7 @@ from pydicom.uid import UID
 from printserver.config import ServerConfig
 from printserver.errors import SpoolError
 from printserver.layout import load_layouts
+from printserver.model.memory import MB, ImagePool
 from printserver.model.messages import Op, Request, Response, SpoolJob, WatchPrintJob
 from printserver.model.session import PrintSession
 from printserver.net import status_fields
@@ -46,6 +47,7 @@ class PrintHandlers:
         self.dispatcher = dispatcher
         self.print_jobs = print_jobs
         self.health = HealthCache()
+        self.pool = ImagePool(config.max_held_image_mb * MB)
         self.layouts = load_layouts(config.layouts_dir)
         self._states: dict[Any, PrintSession] = {}
         self._lock = threading.Lock()
@@ -61,7 +63,8 @@ class PrintHandlers:
                 negotiated = frozenset(str(cx.abstract_syntax) for cx in assoc.accepted_contexts)
                 st = PrintSession(profile, self.layouts, calling_ae=assoc.requestor.ae_title, called_ae=called,
                                   negotiated=negotiated, health=self.health,
-                                  jobs=self.print_jobs.book if self.print_jobs is not None else None)
+                                  jobs=self.print_jobs.book if self.print_jobs is not None else None,
+                                  pool=self.pool)
                 self._states[assoc] = st
             return st
 

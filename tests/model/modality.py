@@ -46,10 +46,10 @@ class Modality:
     """Drives one PrintSession (one association) with requests."""
 
     def __init__(self, *, context: str = META, negotiated: frozenset[str] = frozenset({META}),
-                 health: Any = None, jobs: Any = None, **profile: Any) -> None:
+                 health: Any = None, jobs: Any = None, pool: Any = None, **profile: Any) -> None:
         self.profile = PrinterProfile(**profile)
         self.session = PrintSession(self.profile, _LAYOUTS, calling_ae="MODALITY", negotiated=negotiated,
-                                    health=health, jobs=jobs)
+                                    health=health, jobs=jobs, pool=pool)
         self.context = context
         self.session_uid: str | None = None
         self.film_box_uid: str | None = None

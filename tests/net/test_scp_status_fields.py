@@ -124,3 +124,21 @@ def test_a_replaced_printer_defined_value_is_a_0116_naming_it_on_the_wire(scu) -
     assert len(rsp.ReferencedImageBoxSequence) == 1  # the film box exists and prints
     assert scu.set_image(1, IMG) == Status.SUCCESS
     assert scu.print_film_box() == Status.SUCCESS
+
+
+def test_an_image_over_the_associations_memory_bound_is_c605_naming_the_image_sequence(scp_factory) -> None:
+    """model/memory.py: the bound is in memory tests (tests/model/test_memory.py); here what the modality
+    reads off the wire, and that it then prints what the printer holds."""
+    server = scp_factory(max_held_image_mb=1)
+    half_mb = np.full((512, 512), 1000, np.uint16)
+    with WireSCU(server.port) as scu:
+        assert scu.create_session() == Status.SUCCESS
+        assert scu.create_film_box("STANDARD\\2,2")[0] == Status.SUCCESS
+        assert scu.set_image(1, half_mb) == scu.set_image(2, half_mb) == Status.SUCCESS
+        assert scu.set_image(3, half_mb) == Status.INSUFFICIENT_MEMORY
+        command = scu.commands[-1]
+        assert command.CommandField == 0x8120 and command.Status == 0xC605
+        assert tags(command.OffendingElement) == [0x20200110]  # Basic Grayscale Image Sequence
+        assert str(command.ErrorComment) == "association would hold 1.5 MB of images, limit 1 MB"
+        assert scu.print_film_box() == Status.SUCCESS
+    server.wait_pdfs(1)
