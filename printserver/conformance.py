@@ -30,7 +30,7 @@ from printserver.model.printer_configuration import configuration_item, display_
 from printserver.net import acceptance, limits, tls
 from printserver.net.scp import SUPPORTED_ABSTRACT_SYNTAXES, TRANSFER_SYNTAXES
 from printserver.outputs.plan import outputs_of
-from printserver.scu.transport import PROPOSED_CONTEXTS
+from printserver.scu.transport import PROPOSED_CONTEXTS, RELAY_CONTEXTS
 from printserver.scu.transport import TRANSFER_SYNTAXES as SCU_TRANSFER_SYNTAXES
 from printserver.spool.lifecycle import EVENT_TYPE_ID
 from printserver.status import COMMON_FAILURES, STATUS_BY_OPERATION, Status, category
@@ -85,7 +85,10 @@ def implementation(config: ServerConfig, source: str) -> list[str]:
              "printserver is a DICOM print SCP (virtual film printers writing true-size PDF films and/or printing "
              "through CUPS) and a print SCU (`printserver print`, `status`). A printer with a `pacs` output is also "
              "a Storage SCU (each film as a Secondary Capture image, on request its PDF as an Encapsulated PDF); "
-             "one with a `relay` output is a Print SCU to a real DICOM printer.", "",
+             "one with a `relay` output is a Print SCU to a real DICOM printer: it proposes Print Job and Printer "
+             "Configuration Retrieval too, confirms the printer's Print Job events, and where the printer references "
+             "a Print Job in its N-ACTION answer follows it with N-GET, so the modality's Print Job shows the real "
+             "printer's Execution Status and Info (else the N-ACTION's success is the outcome).", "",
              "### 1.1 Application entities", ""]
     def listens(p: PrinterProfile) -> str:
         tls_port = f"{config.host}:{config.tls_port} (TLS)" if config.tls_cert else ""
@@ -115,7 +118,7 @@ def sop_classes() -> list[str]:
              "Every printer AE accepts the same abstract syntaxes; anything else is rejected at negotiation "
              "(result 3, abstract syntax not supported), never accepted and then failed. Meta classes carry their "
              "component classes; optional classes have their own presentation contexts.", ""]
-    scu = (*PROPOSED_CONTEXTS, uids.VERIFICATION, *STORED_SOP_CLASSES)  # print, and pacs outputs: echo + store
+    scu = (*PROPOSED_CONTEXTS, *RELAY_CONTEXTS, uids.VERIFICATION, *STORED_SOP_CLASSES)  # print, relay, pacs
     all_uids = list(dict.fromkeys([*SUPPORTED_ABSTRACT_SYNTAXES, *scu]))
     rows = [[uids.name(u), u, "Yes" if u in scu else "No",
              "Yes" if u in SUPPORTED_ABSTRACT_SYNTAXES else "No"] for u in all_uids]

@@ -14,6 +14,7 @@ maps back through the same GSDF. 8-bit or grayscale-only upstreams get what the 
     calling_ae = ""        # ours; empty: the printer's AE title
     timeout = 60.0
     tls = true             # DICOM TLS; tls_ca, tls_cert, tls_key, tls_verify_hostname: outputs/dicom_peer.py
+    job_timeout = 3600.0   # how long an upstream Print Job staying PENDING/PRINTING is followed (relay_job.py)
 
 One film per delivery step (the memo lists the films printed), one job at a time per upstream (a lock
 per upstream). A journal beside the job (`<job>.relay_<AE>.journal.json`, fsynced within the step) marks
@@ -23,7 +24,8 @@ cannot be decided (DICOM print has no way to ask) and the film is printed again,
 Association refused or lost, a busy printer (C601/C602 queue full, 0213 resources) → retry with backoff;
 any other refusal fails the output with the upstream's status and Error Comment. Health = the upstream's
 Printer Status (N-GET), so our Printer N-GET and N-EVENT-REPORT reflect the real imager; unreachable =
-WARNING / PRINTER OFFLINE.
+WARNING / PRINTER OFFLINE. Once its films are printed, the output follows the upstream's own Print Jobs
+(outputs/relay_job.py), so our Print Job says what the real imager says.
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ import numpy as np
 from printserver.errors import ConfigError
 from printserver.outputs.base import RASTERS, DeliveryJob, Done, Failed, Health, Rendition, Retry, Step, Wait
 from printserver.outputs.dicom_peer import DicomPeer, parse_peer
+from printserver.outputs.relay_job import (
+    JOB_TIMEOUT,
+    POLL_FIRST,
+    ask_upstream,
+    follow,
+    follow_values,
+    from_events,
+    handed_over,
+)
 
 if TYPE_CHECKING:
     from printserver.model.color import ColorImage
@@ -137,21 +148,24 @@ def film_options(job: DeliveryJob, film: FilmJob) -> FilmOptions:
 @dataclass(frozen=True)
 class DicomRelay(DicomPeer):
     kind = "relay"
-    own_keys = ("mode",)
+    own_keys = ("mode", "job_timeout")
+
+    job_timeout: float = JOB_TIMEOUT
 
     @classmethod
     def own_values(cls, table: dict[str, Any], key: str) -> dict[str, Any]:
         if table.get("mode", "film") not in MODES:
             raise ConfigError(f"{key}.mode: must be one of {', '.join(MODES)} (forwarding the original layout "
                               f"is not built yet)")
-        return {}
+        return follow_values(table, key)
 
     def _connect(self, timeout: float) -> PrintClient:
         """One association to the upstream (DICOM TLS when configured: the reason names a failed handshake)."""
         from printserver.scu.client import PrintClient
+        from printserver.scu.transport import RELAY_CONTEXTS
 
         return PrintClient.connect(self.host, self.port, self.called_ae, self.calling_ae, timeout=timeout,
-                                   tls=self.tls_context())
+                                   tls=self.tls_context(), also_propose=RELAY_CONTEXTS)
 
     def renditions(self) -> tuple[Rendition, ...]:
         return (RASTERS,)
@@ -178,8 +192,9 @@ class DicomRelay(DicomPeer):
         printed = list(dict.fromkeys([*job.memo.get("printed", []), *(k for k, v in marks.items() if v == PRINTED)]))
         unsure = [k for k, v in marks.items() if v == SENDING and k not in printed]
         pending = [(i, f) for i, f in enumerate(job.job.films) if f"film{f.film_number}" not in printed]
+        jobs = {k[4:]: v for k, v in marks.items() if k.startswith("job:")} | dict(job.memo.get("jobs", {}))
         if not pending:
-            return Done(detail=f"{len(printed)} film(s) printed on {self.called_ae}", memo={"printed": printed})
+            return self._follow(job.memo | {"printed": printed, "jobs": jobs})
         index, film = pending[0]
         label = f"film{film.film_number}"
         if label in unsure:  # the server stopped between this film's Print and its answer: it may have printed
@@ -187,11 +202,13 @@ class DicomRelay(DicomPeer):
                         "printing it again", job.name, label, self.called_ae)
 
         def progress(images_sent: int, films_printed: int) -> None:  # journal around the N-ACTION, at once
-            _write_journal(journal, marks | {label: PRINTED if films_printed else SENDING})
+            upstream_job = {f"job:{label}": client.print_jobs[-1]} if films_printed and client.print_jobs else {}
+            _write_journal(journal, marks | {label: PRINTED if films_printed else SENDING} | upstream_job)
 
         try:
             with _lock(self._upstream), self._connect(self.timeout) as client:
                 result = client.print_images([self._image(job, index)], film_options(job, film), progress=progress)
+                told = from_events(client.transport.events, {label: client.print_jobs[-1]} if client.print_jobs else {})
                 _LAST_HEALTH[self._upstream] = (time.monotonic(), _printer_health(result.printer, self.called_ae))
         except (PrintClientError, OSError, ConfigError) as exc:  # ConfigError: a TLS file gone since start-up
             return Retry(reason=f"{self.called_ae} at {self.host}:{self.port}: {exc}", info="PRINTER OFFLINE",
@@ -208,10 +225,37 @@ class DicomRelay(DicomPeer):
                              memo={"printed": printed}, notes=notes)
             return Failed(reason=why, info="CHECK PRINTER", memo={"printed": printed}, notes=notes)
         printed.append(label)
-        memo = {"printed": printed, "upstream": result.printer.get("PrinterName", "")}
+        jobs |= {label: outcome.print_job_uid} if outcome.print_job_uid else {}
+        seen = dict(job.memo.get("seen", {})) | {k: list(v) for k, v in told.items()}
+        memo = {"printed": printed, "upstream": result.printer.get("PrinterName", "")} | \
+            ({"jobs": jobs, "seen": seen, "since": time.time()} if jobs else {})
         if len(pending) == 1:
+            if jobs:  # the upstream has Print Jobs: follow them, between steps
+                return Wait(after=POLL_FIRST, printing=True, detail=f"{label} printed on {self.called_ae}; "
+                            f"following its Print Job", memo=memo, notes=notes)
             return Done(detail=f"{len(printed)} film(s) printed on {self.called_ae}", memo=memo, notes=notes)
         return Wait(after=0.0, printing=True, detail=f"{label} printed on {self.called_ae}", memo=memo, notes=notes)
+
+    def _follow(self, memo: dict[str, Any]) -> Step:
+        """Every film printed: follow the upstream's Print Jobs (relay_job.py), one short association a step;
+        not while a film is being printed there (one association at a time for printers like dcmprscp)."""
+
+        def ask(jobs: dict[str, str]) -> dict[str, tuple[str, str]] | None:
+            lock = _lock(self._upstream)
+            if not lock.acquire(blocking=False):
+                return None
+            try:
+                with self._connect(min(self.timeout, 10.0)) as client:
+                    return ask_upstream(client, jobs)
+            finally:
+                lock.release()
+
+        return follow(memo, called_ae=self.called_ae, job_timeout=self.job_timeout, ask=ask, now=time.time())
+
+    def cancel(self, job: DeliveryJob) -> str | None:
+        """Nothing can be withdrawn once a film went upstream (DICOM print has no way to ask)."""
+        printed = [k for k, v in _read_journal(self._journal(job)).items() if v == PRINTED]
+        return handed_over({"printed": list(dict.fromkeys([*job.memo.get("printed", []), *printed]))}, self.called_ae)
 
     def _journal(self, job: DeliveryJob) -> Path:
         """`<job>.<output id>.journal.json` beside the job (a side file: it moves and goes with the job)."""

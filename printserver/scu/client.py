@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from pydicom.datadict import keyword_for_tag
+from pydicom.dataset import Dataset
 
 from printserver import uids
 from printserver.model.color import ColorImage
@@ -21,12 +22,13 @@ from printserver.model.pixels import GrayscaleImage
 from printserver.model.printer import PRINTER_KEYWORDS
 from printserver.scu.films import FilmOptions, film_box_dataset, film_session_dataset, image_box_dataset, paginate
 from printserver.scu.prepare import PreparedImage, to_color, to_gray
-from printserver.scu.transport import LocalTransport, NetworkTransport, PrintClientError, Reply
+from printserver.scu.transport import LocalTransport, NetworkTransport, PrintClientError, PrintRefused, Reply
 from printserver.status import Category, Status, describe
 
 log = logging.getLogger(__name__)
 
 PRINT = 1  # Action Type ID
+REFERENCED_PRINT_JOB_SEQUENCE = 0x21000500  # pydicom names it ...PullStoredPrint (docs: dcmtk-interop notes)
 
 
 @dataclass
@@ -37,6 +39,8 @@ class FilmResult:
     error_comment: str = ""
     #: Warning statuses met on the way (film box creation, image boxes, print), in words.
     warnings: list[str] = field(default_factory=list)
+    #: The Print Job SOP Instance the printer's Print answer referenced (PS3.4 H.4.2.2.4), "" if none.
+    print_job_uid: str = ""
 
     @property
     def accepted(self) -> bool:
@@ -61,6 +65,16 @@ class PrintResult:
                 "films_printed": sum(f.accepted for f in self.films), "films": films, "notes": self.notes}
 
 
+def _values(ds: Any) -> dict[str, str]:
+    """A response data set's attributes by keyword, as text (multi-valued joined by backslashes)."""
+    values = {}
+    for elem in ds or []:
+        kw = keyword_for_tag(elem.tag)
+        if kw and elem.VR != "SQ":
+            values[kw] = "\\".join(map(str, elem.value)) if elem.VM > 1 else str(elem.value or "")
+    return values
+
+
 def to_8_bit(image: GrayscaleImage) -> GrayscaleImage:
     """For a printer that refuses 12-bit image boxes: the same P-value scale in 8 bits."""
     pixels = np.rint(image.pixels.astype(np.float64) * (255 / 4095)).astype(np.uint8)
@@ -76,6 +90,9 @@ class PrintClient:
     def __init__(self, transport: NetworkTransport | LocalTransport) -> None:
         self.transport = transport
         self._use_8_bit = False
+        #: Print Job SOP Instance UIDs the printer referenced in its Print answers on this association, in
+        #: order (a progress callback reads the last one to journal it at once)
+        self.print_jobs: list[str] = []
 
     @classmethod
     def connect(cls, host: str, port: int, called_ae: str, calling_ae: str = "PRINTSERVER", **kw: Any) -> PrintClient:
@@ -92,12 +109,30 @@ class PrintClient:
         reply = self.transport.n_get(uids.PRINTER, uids.PRINTER_INSTANCE, [])
         if not reply.ok:
             raise PrintClientError(f"Printer N-GET failed: {describe(reply.status)} {reply.error_comment}".strip())
-        values = {}
-        for elem in reply.dataset or []:
-            kw = keyword_for_tag(elem.tag)
-            if kw:
-                values[kw] = "\\".join(map(str, elem.value)) if elem.VM > 1 else str(elem.value or "")
+        values = _values(reply.dataset)
         return {k: values[k] for k in PRINTER_KEYWORDS if k in values} | values
+
+    def printer_configuration(self) -> Dataset | None:
+        """Printer Configuration Retrieval N-GET (PS3.4 H.4.11) of the well-known instance; None when the
+        printer did not accept the class on this association or refused the N-GET."""
+        if uids.PRINTER_CONFIGURATION_RETRIEVAL not in getattr(self.transport, "accepted", ()):
+            return None
+        instance = uids.PRINTER_CONFIGURATION_RETRIEVAL_INSTANCE
+        reply = self.transport.n_get(uids.PRINTER_CONFIGURATION_RETRIEVAL, instance, [])
+        if not reply.ok:
+            log.info("Printer Configuration Retrieval N-GET refused: %s (0x%04X) %s", describe(reply.status),
+                     reply.status, reply.error_comment)
+        return reply.dataset if reply.ok else None
+
+    def print_job_status(self, uid: str) -> dict[str, str] | Reply:
+        """Print Job N-GET of every attribute (PS3.4 H.4.5.1.3: Execution Status, Execution Status Info,
+        Creation Date/Time ...) of a job this printer referenced, by keyword; the refusal as a Reply (0112: the
+        printer deleted the job, as it may once it is done), and 0x0118 when the printer did not accept the
+        Print Job SOP class on this association."""
+        if uids.PRINT_JOB not in getattr(self.transport, "accepted", ()):
+            return Reply(Status.NO_SUCH_SOP_CLASS, None, "Print Job SOP class not negotiated")
+        reply = self.transport.n_get(uids.PRINT_JOB, uid, [])
+        return _values(reply.dataset) if reply.ok else reply
 
     def print_images(self, images: Sequence[PreparedImage | GrayscaleImage | ColorImage], options: FilmOptions, *,
                      session_print: bool = False, progress: Progress | None = None) -> PrintResult:
@@ -121,7 +156,8 @@ class PrintClient:
         session_uid = uids.new_uid()
         reply = self.transport.n_create(uids.BASIC_FILM_SESSION, session_uid, film_session_dataset(options))
         if not reply.ok:
-            raise PrintClientError(f"Film Session N-CREATE refused: {describe(reply.status)} {reply.error_comment}")
+            raise PrintRefused(f"Film Session N-CREATE refused: {describe(reply.status)} {reply.error_comment}",
+                               reply.status, reply.error_comment)
         session_warning = [describe(reply.status)] if reply.category is Category.WARNING else []
 
         for number, page in enumerate(paginate(prepared, options.boxes_per_film), start=1):
@@ -131,9 +167,11 @@ class PrintClient:
                 break
         if session_print and any(f.status == Status.SUCCESS or f.accepted for f in result.films):
             reply = self.transport.n_action(uids.BASIC_FILM_SESSION, session_uid, PRINT)
+            job_uid = self._print_job(reply)
             for film in result.films:
                 if film.accepted:
                     self._record(film, reply, "Film Session N-ACTION")
+                    film.print_job_uid = job_uid if film.accepted else ""
             if progress:
                 progress(result.images_sent, sum(f.accepted for f in result.films))
         self.transport.n_delete(uids.BASIC_FILM_SESSION, session_uid)
@@ -152,6 +190,18 @@ class PrintClient:
         if color:
             return [(s, to_color(i) if isinstance(i, GrayscaleImage) else i) for s, i in prepared]
         return prepared
+
+    def _print_job(self, reply: Reply) -> str:
+        """The Print Job SOP Instance a Print answer references (H.4.2.2.4), only from a printer that
+        accepted the Print Job SOP class: an answer without it cannot be followed."""
+        if not reply.ok or reply.dataset is None or uids.PRINT_JOB not in getattr(self.transport, "accepted", ()):
+            return ""
+        items = reply.dataset.get(REFERENCED_PRINT_JOB_SEQUENCE)
+        for item in items.value if items is not None and items.VR == "SQ" else []:
+            if str(item.get("ReferencedSOPClassUID", "")) == uids.PRINT_JOB and item.get("ReferencedSOPInstanceUID"):
+                self.print_jobs.append(str(item.ReferencedSOPInstanceUID))
+                return self.print_jobs[-1]
+        return ""
 
     def _record(self, film: FilmResult, reply: Reply, what: str) -> None:
         if reply.category is Category.FAILURE:
@@ -184,7 +234,9 @@ class PrintClient:
             if progress:
                 progress(result.images_sent, sum(f.accepted for f in result.films[:-1]))
         if film.accepted and not session_print:
-            self._record(film, self.transport.n_action(uids.BASIC_FILM_BOX, box_uid, PRINT), "Film Box N-ACTION")
+            reply = self.transport.n_action(uids.BASIC_FILM_BOX, box_uid, PRINT)
+            self._record(film, reply, "Film Box N-ACTION")
+            film.print_job_uid = self._print_job(reply) if film.accepted else ""
             if progress:
                 progress(result.images_sent, sum(f.accepted for f in result.films))
         if not session_print:

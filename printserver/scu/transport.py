@@ -34,12 +34,23 @@ COMPONENTS = (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_GRAYSCALE
 COLOR_COMPONENTS = (uids.BASIC_FILM_SESSION, uids.BASIC_FILM_BOX, uids.BASIC_COLOR_IMAGE_BOX, uids.PRINTER)
 #: What `printserver print` / `status` propose: both meta classes, and each component on its own context.
 PROPOSED_CONTEXTS = (META, COLOR_META, *COMPONENTS, uids.BASIC_COLOR_IMAGE_BOX)
+#: What the relay output proposes besides: the Print Job it follows (outputs/relay_job.py) and the printer's
+#: configuration it maps values to (outputs/relay_mapping.py); each on its own context.
+RELAY_CONTEXTS = (uids.PRINT_JOB, uids.PRINTER_CONFIGURATION_RETRIEVAL)
 TRANSFER_SYNTAXES = [uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.IMPLICIT_VR_LITTLE_ENDIAN]
 RELEASE_SECONDS = 5.0
 
 
 class PrintClientError(Exception):
     """The conversation cannot go on (association refused or lost, printer down)."""
+
+
+class PrintRefused(PrintClientError):
+    """The printer refused the film session itself (e.g. 0106 for a Medium Type it does not have)."""
+
+    def __init__(self, message: str, status: int, error_comment: str = "") -> None:
+        super().__init__(message)
+        self.status, self.error_comment = status, error_comment
 
 
 @dataclass
@@ -62,6 +73,7 @@ class EventReport:
     sop_class_uid: str
     event_type_id: int
     information: Dataset | None = None
+    sop_instance_uid: str = ""
 
 
 class NetworkTransport:
@@ -69,10 +81,12 @@ class NetworkTransport:
 
     def __init__(self, host: str, port: int, called_ae: str, calling_ae: str = "PRINTSERVER", *,
                  timeout: float = 60.0, max_pdu: int = 65536, tls: ssl.SSLContext | None = None,
-                 presentation_lut: bool = False) -> None:
+                 presentation_lut: bool = False, also_propose: tuple[str, ...] = ()) -> None:
         """`tls`: a client context (net/tls.py client_context) to speak DICOM TLS to the printer.
         `presentation_lut`: propose Presentation LUT too, for a film box carrying Illumination and
-        Reflected Ambient Light (printers accept those only then; some then insist images match the LUT)."""
+        Reflected Ambient Light (printers accept those only then; some then insist images match the LUT).
+        `also_propose`: optional SOP classes on their own contexts (RELAY_CONTEXTS); with Print Job the
+        printer may send its events here, which `_on_event` confirms, also while a call waits (race_guard)."""
         self.events: list[EventReport] = []
         self._ids = itertools.count(1)
         ae = AE(ae_title=calling_ae)
@@ -80,7 +94,7 @@ class NetworkTransport:
         ae.implementation_version_name = uids.implementation_version_name(__version__)
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
         ae.connection_timeout = min(timeout, 30)
-        for sop_class in PROPOSED_CONTEXTS + ((uids.PRESENTATION_LUT,) if presentation_lut else ()):
+        for sop_class in PROPOSED_CONTEXTS + ((uids.PRESENTATION_LUT,) if presentation_lut else ()) + also_propose:
             ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
         self.ae = ae
         self.assoc = ae.associate(host, port, ae_title=called_ae, max_pdu=max_pdu,
@@ -116,7 +130,8 @@ class NetworkTransport:
         info = None
         with contextlib.suppress(Exception):  # an undecodable event still gets its confirmation
             info = event.event_information
-        self.events.append(EventReport(str(r.AffectedSOPClassUID), int(r.EventTypeID), info))
+        self.events.append(EventReport(str(r.AffectedSOPClassUID), int(r.EventTypeID), info,
+                                       str(r.AffectedSOPInstanceUID or "")))
         return Status.SUCCESS, None
 
     def use_color(self, color: bool) -> None:

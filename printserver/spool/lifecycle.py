@@ -107,6 +107,11 @@ OUTPUT_LIFECYCLE: dict[OutputState, Row] = {
 OUTPUT_RANK = {O.PRINTING: 1, O.RENDERING: 2, O.QUEUED: 3, O.SENT: 4, O.RETRYING: 5}
 FINISHED = frozenset({O.DONE, O.FAILED, O.CANCELED})
 
+#: An output that follows a Print Job of its own peer (the relay, outputs/relay_job.py): the peer's Execution
+#: Status -> this output's state, so the modality's Print Job tells what the real imager says (its Execution
+#: Status Info becomes the output's info). A peer job ended DONE or FAILURE ends the output.
+PEER_EXECUTION: dict[str, OutputState] = {PENDING: O.SENT, PRINTING: O.PRINTING, DONE: O.DONE, FAILURE: O.FAILED}
+
 
 def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -6,6 +6,7 @@ tests/tlscerts.py; every peer on loopback, stopped by the test."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from printserver import config
 from printserver.config import PrinterProfile
 from printserver.errors import ConfigError
 from printserver.net.scp import PrintServer
-from printserver.outputs.base import RASTERS, Done, Retry
+from printserver.outputs.base import RASTERS, Done, Retry, Wait
 from printserver.outputs.pacs import PacsArchive
 from printserver.outputs.plan import check_outputs
 from printserver.outputs.relay import DicomRelay
@@ -210,8 +211,15 @@ def test_a_film_relayed_over_tls_prints_upstream_and_health_asks_over_tls(upstre
     server = upstream(require_client_cert=True)
     out = relay(server, **our_cert(certs))
     assert out.check() is None and "DICOM TLS" in out.describe()
-    step = out.deliver(relay_job(tmp_path))
-    assert isinstance(step, Done), step
+    job = relay_job(tmp_path)
+    step = out.deliver(job)
+    assert isinstance(step, Wait) and list(step.memo["jobs"]) == ["film1"], step  # it has Print Job: followed
+    for _ in range(40):  # polled over TLS too, on associations of their own
+        if not isinstance(step, Wait):
+            break
+        time.sleep(step.after)
+        step = out.deliver(replace(job, memo=step.memo))
+    assert isinstance(step, Done) and "its Print Job says DONE" in step.detail, step
     assert len(pdfs(server)) == 1, "the upstream printed the film"
     fresh = relay(server, **our_cert(certs), calling_ae="HEALTH")  # another key: no cached health
     assert fresh.health() == ("NORMAL", "NORMAL", "")

@@ -86,6 +86,7 @@ def test_each_film_prints_upstream_as_standard_1_1_with_the_densities(tmp_path: 
         assert isinstance(first, Wait) and first.memo["printed"] == ["film1"], first
         second = out.deliver(replace(job, memo=first.memo))
         assert isinstance(second, Done) and second.memo["printed"] == ["film1", "film2"]
+        assert "jobs" not in second.memo  # dcmprscp has no Print Job: its Print answer is the truth
         again = out.deliver(replace(job, memo=second.memo))  # nothing left: nothing printed twice
         assert isinstance(again, Done)
         films = peer.films()
