@@ -7,10 +7,13 @@ on 14INX17IN at 300 dpi (5100x4200, 16-bit page gray), all in the same run:
       the new one at 16 and at 8 bits, against ISA-L level 1 and zlib level 1 of the raw raster
       alone (the floors); sizes; the new PDF decoded by pypdf must give the raster back bit for bit;
   (b) a render worker's peak RSS (benchmarks/worker_child.py: a fresh process importing the worker
-      module, composing, writing), legacy and new writer;
+      module, composing, writing), legacy and new writer; and a fresh worker running the real
+      spool.worker.process_job on a spooled job (previews + true-size PDF, + the rasters of the PACS
+      and relay outputs), the code of a git ref (--baseline, exported with `git archive`, first on
+      PYTHONPATH) against this checkout, alternated, and this checkout with OPENBLAS_NUM_THREADS=1;
   (c) compose, before (a GSDF table per box) and now: wall and CPU seconds, and the share of
       magnification, GSDF mapping and annotation.
-Run:  .venv/bin/python benchmarks/bench_film.py [--repeat 5]   (writes benchmarks/results/film.json)
+Run:  .venv/bin/python benchmarks/bench_film.py [--repeat 5] [--baseline REF]   (writes results/film.json)
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import films  # noqa: E402
 from isal import isal_zlib  # noqa: E402
 
+import films  # noqa: E402
 from printserver.render.compose import compose_film  # noqa: E402
-from printserver.render.pdf import FilmPage, encode_image, write_pdf  # noqa: E402
+from printserver.render.pdf import FilmPage, write_pdf  # noqa: E402
+from printserver.render.pdfimage import encode_image  # noqa: E402
 
 META = dict(title="bench", author="bench", subject="bench", keywords="", extra={})
 
@@ -132,23 +136,62 @@ def worker_memory(images: list[np.ndarray], work: Path) -> dict[str, float]:
     return out
 
 
+JOB_RENDITIONS = {"pdf": [{"kind": "pdf"}], "pdf+rasters": [{"kind": "pdf"}, {"kind": "rasters"}]}
+
+
+def worker_jobs(images: list[np.ndarray], work: Path, baseline_ref: str) -> dict[str, object]:
+    """Peak RSS and CPU of a fresh render worker running process_job on the real-CT job: baseline and new."""
+    sys.path.insert(0, str(HERE.parent))
+    from bench_load import export_baseline
+
+    from printserver.model.spooled_job import PrintJob
+    from printserver.spool.store import Spool
+
+    baseline = work / "baseline-src"
+    out: dict[str, object] = {"baseline_ref": baseline_ref, "baseline_commit": export_baseline(baseline_ref, baseline)}
+    spool = Spool(work / "spool").open()
+    job = PrintJob("2.25.7", "2026-12-01T10:00:00.000000+00:00", "BENCH", "PRINTSCP", "p", "1.2",
+                   {"NumberOfCopies": 1}, (films.film(images, annotated=True),))
+    path = spool.submit(job, {"printer": "P", "outputs": []})
+    variants = {"baseline": {"PYTHONPATH": str(baseline)}, "new": {"PYTHONPATH": str(HERE.parent)},
+                "new_openblas1": {"PYTHONPATH": str(HERE.parent), "OPENBLAS_NUM_THREADS": "1"}}
+    for _ in range(2):  # alternated
+        for variant, env in variants.items():
+            for name, renditions in JOB_RENDITIONS.items():
+                proc = subprocess.run([sys.executable, str(HERE / "worker_child.py"), "job", str(path),
+                                       json.dumps(renditions)], capture_output=True, text=True, check=True,
+                                      timeout=300, env=os.environ | env)
+                figures = json.loads(proc.stdout.splitlines()[-1])
+                expected = baseline if variant == "baseline" else HERE.parent
+                assert figures.pop("printserver").startswith(str(expected)), "the variant's code did not run"
+                for key, value in figures.items():
+                    out.setdefault(f"job_{variant}_{name}_{key}", []).append(value)  # type: ignore[union-attr]
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timings per figure (median reported)")
+    parser.add_argument("--baseline", default="main", help="git ref of the worker jobs' baseline (default main)")
+    parser.add_argument("--only-worker", action="store_true", help="only (b): the render workers' memory")
     args = parser.parse_args()
     results: dict[str, object] = {"machine": f"{os.cpu_count()} cores (how busy: the load averages)",
                                   "repeat": args.repeat, "load_average_at_start": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="psbench-") as tmp:
         work = Path(tmp)
         for which, images in (("real", films.real_ct()), ("phantom", films.phantoms())):
+            if args.only_worker:
+                if which == "real":
+                    results["real"] = worker_memory(images, work) | worker_jobs(images, work, args.baseline)
+                continue
             film = films.film(images, annotated=True)
             raster = compose_film(film)
             figures = compose_profile(film, args.repeat) | encoders(raster, film, work, args.repeat)
             if which == "real":
-                figures |= worker_memory(images, work)
+                figures |= worker_memory(images, work) | worker_jobs(images, work, args.baseline)
             results[which] = figures
     results["load_average_at_end"] = os.getloadavg()[0]
-    out = HERE / "results" / "film.json"
+    out = HERE / "results" / ("film-worker.json" if args.only_worker else "film.json")
     out.write_text(json.dumps(results, indent=2) + "\n")
     for key, value in results.items():
         if isinstance(value, dict):

@@ -1,7 +1,10 @@
 """bench_film.py's render worker: a fresh process that imports what a real render worker imports (the
-worker module), loads a film's images, composes and writes it, and prints its peak RSS (JSON).
+worker module), renders, and prints its peak RSS (JSON).
 
-    python benchmarks/worker_child.py legacy|new IMAGE_FOLDER BITS OUT.pdf
+    python benchmarks/worker_child.py legacy|new IMAGE_FOLDER BITS OUT.pdf   compose a film, write one PDF
+    python benchmarks/worker_child.py job JOB_FILE RENDITIONS_JSON          spool.worker.process_job of a
+        spooled job, as a render worker runs it (previews + the renditions); the printserver imported
+        is whatever comes first on PYTHONPATH (bench_film.py puts a baseline's export there)
 """
 
 from __future__ import annotations
@@ -20,6 +23,19 @@ from printserver.render.pdf import FilmPage, write_pdf
 def hwm() -> float:
     line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024
+
+
+def job(job_file: str, renditions: str) -> None:
+    import time
+
+    import printserver
+    from printserver.spool.worker import process_job
+
+    after_import = hwm()
+    cpu = time.process_time()
+    process_job(job_file, json.loads(renditions))
+    print(json.dumps({"after_import_MB": after_import, "peak_MB": hwm(), "cpu_s": time.process_time() - cpu,
+                      "printserver": printserver.__file__}))
 
 
 def main(writer: str, folder: str, bits: int, out: str) -> None:
@@ -42,4 +58,7 @@ def main(writer: str, folder: str, bits: int, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    if sys.argv[1] == "job":
+        job(sys.argv[2], sys.argv[3])
+    else:
+        main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])

@@ -102,18 +102,33 @@ def text_mask(text: str, width: int, height: int, size_px: int, align: str, posi
     return np.asarray(mask)
 
 
-def draw_annotations(raster: np.ndarray, annotations: Iterable[AnnotationBoxJob], dpi: int) -> None:
-    """Draw each annotation in its box, in the gray (or RGB gray) farthest from the film around it."""
+def annotation_rect(a: AnnotationBoxJob, dpi: int, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """The annotation box (x0, y0, x1, y1) in printer pixels on a width x height film, None if nothing of it shows."""
     px = dpi / 25.4
+    x0, y0 = max(0, round(a.x_mm * px)), max(0, round(a.y_mm * px))
+    x1, y1 = min(width, round((a.x_mm + a.width_mm) * px)), min(height, round((a.y_mm + a.height_mm) * px))
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def draw_annotations(raster: np.ndarray, annotations: Iterable[AnnotationBoxJob], dpi: int, *, top: int = 0,
+                     film_rows: int | None = None) -> None:
+    """Draw each annotation in its box, in the gray (or RGB gray) farthest from the film around it.
+
+    `raster` may be a band of the film (render.compose.compose_bands): its first row is the film's row
+    `top`, the film `film_rows` high. The ink depends on the mean of the whole box, so a box must lie
+    wholly inside the band that draws it (the composer cuts its bands around them); boxes outside are left.
+    """
+    rows = raster.shape[0]
     for a in annotations:
-        x0, y0 = max(0, round(a.x_mm * px)), max(0, round(a.y_mm * px))
-        x1, y1 = min(raster.shape[1], round((a.x_mm + a.width_mm) * px)), \
-            min(raster.shape[0], round((a.y_mm + a.height_mm) * px))
-        if x1 <= x0 or y1 <= y0:
+        rect = annotation_rect(a, dpi, raster.shape[1], rows if film_rows is None else film_rows)
+        if rect is None or rect[3] <= top or rect[1] >= top + rows:
             continue
+        x0, y0, x1, y1 = rect
+        if y0 < top or y1 > top + rows:
+            raise ValueError(f"annotation position {a.position} straddles the band of rows {top}..{top + rows}")
         size_px = max(1, round(a.font_size_pt * dpi / POINTS_PER_INCH))
         alpha = text_mask(a.text, x1 - x0, y1 - y0, size_px, a.align, a.position).astype(np.float32) / 255
-        region = raster[y0:y1, x0:x1]
+        region = raster[y0 - top:y1 - top, x0:x1]
         white = float(np.iinfo(raster.dtype).max)  # 8-bit RGB or 16-bit page gray
         background = float(np.asarray(region).mean())
         ink = white if background < white / 2 else 0.0

@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
-import os
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -30,18 +30,18 @@ from printserver.config import ServerConfig
 from printserver.errors import ConfigError, SpoolError
 from printserver.model.spooled_job import ImageBoxJob, PrintJob
 from printserver.outputs.base import Rendition
-from printserver.outputs.files import private_open
+from printserver.outputs.files import atomic_write
 from printserver.outputs.plan import from_snapshot, renditions_needed
 from printserver.outputs.relay_layout import source_arrays
-from printserver.render.compose import compose_film
-from printserver.render.pdf import FilmPage, write_fit_pdf, write_pdf
+from printserver.render.pdf import fit_document, true_size_document
 from printserver.render.tone import output_model
 from printserver.spool.delivery import Delivery
 from printserver.spool.lifecycle import JobState, enter
 from printserver.spool.paths import JobPaths
 from printserver.spool.records import JobBook, JobRecord, OutputRecord
+from printserver.spool.rendering import FilmSink, PdfPages, RasterArchive, render_films
 from printserver.spool.store import Spool
-from printserver.views.previews import write_previews_safely
+from printserver.views.previews import SafePreviews
 
 log = logging.getLogger(__name__)
 
@@ -72,59 +72,52 @@ def pdf_metadata(job: PrintJob) -> dict[str, Any]:
 def process_job(job_path: str, renditions: list[dict[str, Any]] | None = None) -> list[str]:
     """Compose every film of a spooled job once and write the renditions (default: what its outputs need).
 
-    Runs in a worker process; returns the files written."""
+    Runs in a worker process; returns the files written. Each film is composed in bands that go to every
+    rendition and the console's previews as they come (spool/rendering.py); the files replace the old
+    ones only once all are complete. Rasters at another resolution (a relay's upstream) are composed in a
+    pass of their own; the modality's own pixels ("source", a relay forwarding the layout) are copied."""
     job, snapshot = Spool.load(Path(job_path))  # the job file keeps the pixels until the job is done
     wanted = [Rendition.from_json(r) for r in renditions] if renditions is not None else renditions_needed(snapshot)
     paths = JobPaths.of(job_path)
-    # At the printer's own dpi (PDFs, previews, plain rasters) unless only other resolutions or the sources
-    # were asked for.
-    native = renditions is None or any(r.kind in ("pdf", "fit-pdf") or (r.kind == "rasters" and r.dpi is None)
-                                       for r in wanted)
-    rasters = [compose_film(film) for film in job.films] if native else []
-    at_dpi = {r.dpi: [rasters[i] if native and film.dpi == r.dpi else compose_film(replace(film, dpi=r.dpi))
-                      for i, film in enumerate(job.films)]
-              for r in wanted if r.kind == "rasters" and r.dpi is not None}
-    sources = source_arrays(job) if any(r.kind == "source" for r in wanted) else {}
-    job = without_pixels(job)  # what was printed is in the rasters now: let the job file's bytes go
-    pages = [FilmPage(raster, film.width_mm, film.height_mm) for raster, film in zip(rasters, job.films, strict=True)
-             ] if native else []
-    if native:
-        write_previews_safely(Path(job_path), job, rasters)  # the console's PNGs
-    written = []
+    header = without_pixels(job)  # what the previews and the PDFs' metadata read
     bits = int(snapshot.get("pdf_bits", 16))  # the printer's page depth (a job spooled before it existed: 16)
-    for rendition in wanted:
-        target = paths.rendition(rendition)
+
+    def sink(rendition: Rendition, fh: BinaryIO) -> FilmSink:
         if rendition.kind == "pdf":
-            write_pdf(target, pages, **pdf_metadata(job), pdf_bits=bits)
-        elif rendition.kind == "fit-pdf":
+            return PdfPages(true_size_document(fh, **pdf_metadata(header), pdf_bits=bits))
+        if rendition.kind == "fit-pdf":
             assert rendition.paper_mm is not None
-            write_fit_pdf(target, pages, rendition.paper_mm, rendition.caption,
-                          title=f"film from {job.calling_ae}", author=job.calling_ae, pdf_bits=bits)
-        elif rendition.kind == "rasters":
-            films = rasters if rendition.dpi is None else at_dpi[rendition.dpi]
-            _write_npz(target, {f"film{i}": r for i, r in enumerate(films)})
-        elif rendition.kind == "source":
-            _write_npz(target, sources)
-        else:
-            raise ValueError(f"unknown rendition {rendition.kind!r}")
-        written.append(str(target))
-    return written
+            return PdfPages(fit_document(fh, rendition.paper_mm, rendition.caption, title=f"film from {job.calling_ae}",
+                                         author=job.calling_ae, pdf_bits=bits))
+        if rendition.kind == "rasters":
+            return RasterArchive(fh)
+        raise ValueError(f"unknown rendition {rendition.kind!r}")
 
+    def at_own_dpi(r: Rendition) -> bool:
+        return r.kind != "rasters" or r.dpi is None or all(film.dpi == r.dpi for film in job.films)
 
-def _write_npz(target: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Atomically (fixed name, a redo replaces it) and durably, owner-only."""
-    tmp = target.with_name(f".{target.name}.tmp")
-    with private_open(tmp) as fh:
-        np.savez(fh, **arrays)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    native = [r for r in wanted if r.kind != "source" and at_own_dpi(r)]
+    other_dpi = sorted({r.dpi for r in wanted if r.kind == "rasters" and not at_own_dpi(r)})  # type: ignore[type-var]
+    with ExitStack() as files:
+        fh = {i: files.enter_context(atomic_write(paths.rendition(r))) for i, r in enumerate(wanted)}
+        # the previews with the printer's own films: not when a delivery asks only for another resolution
+        sinks: list[FilmSink] = [SafePreviews(Path(job_path), header)] if native or renditions is None else []
+        sinks += [sink(r, fh[i]) for i, r in enumerate(wanted) if r in native]
+        if sinks:
+            render_films(job.films, sinks)
+        for dpi in other_dpi:
+            render_films([replace(film, dpi=dpi) for film in job.films],
+                         [sink(r, fh[i]) for i, r in enumerate(wanted) if r.kind == "rasters" and r.dpi == dpi])
+        for i, r in enumerate(wanted):
+            if r.kind == "source":
+                np.savez(fh[i], **source_arrays(job))
+    return [str(paths.rendition(r)) for r in wanted]
 
 
 def without_pixels(job: PrintJob) -> PrintJob:
     """The job with every image kept (its kind, depth, photometry: the grayscale model and `color` read
-    them) but its pixels an empty array of their own, so the job file's bytes (~10 MB for a 4x5 film of
-    512x512 12-bit images) are freed before the previews and the PDF, a render worker's peak."""
+    them) but its pixels an empty array of their own: what the previews and the PDFs' metadata read,
+    without a reference to the job file's bytes (~10 MB for a 4x5 film of 512x512 12-bit images)."""
 
     def box(b: ImageBoxJob) -> ImageBoxJob:
         return b if b.image is None else replace(b, image=replace(b.image, pixels=b.image.pixels[:0, :0].copy()))

@@ -142,3 +142,86 @@ def test_a_job_without_pixels_keeps_what_the_previews_and_the_pdf_read(tmp_path:
     film = loaded.films[0]
     colour = replace(loaded, films=(replace(film, image_boxes=(replace(film.image_boxes[0], image=rgb),)),))
     assert without_pixels(colour).films[0].color and not light.films[0].color
+
+
+def test_a_collated_job_is_rendered_film_by_film_to_every_rendition_and_preview(tmp_path: Path) -> None:
+    """Two films (gray, colour) of one job: each PDF page and raster is the film composed whole, the
+    previews those of the whole films; at 8 bits only the gray page's model says sRGB-8."""
+    import json
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from printserver.model.color import ColorImage
+    from printserver.outputs.base import RASTERS, TRUE_SIZE_PDF
+    from printserver.render.compose import compose_film
+    from printserver.spool.paths import JobPaths
+    from printserver.spool.worker import process_job
+    from printserver.views.previews import preview_dir, to_8bit
+    from tests import pdfcheck
+
+    gray = job().films[0]
+    rgb = ColorImage(np.random.default_rng(4).integers(0, 256, (40, 30, 3), dtype=np.uint8))
+    colour = replace(gray, film_number=5, film_box_uid="1.2.4", image_boxes=tuple(
+        replace(b, image=rgb if b.image is not None else None) for b in gray.image_boxes))
+    spool = Spool(tmp_path).open()
+    path = spool.submit(replace(job(), films=(gray, colour)), {"printer": "P", "outputs": [], "pdf_bits": 8})
+    process_job(str(path), [TRUE_SIZE_PDF.to_json(), RASTERS.to_json()])
+    paths = JobPaths.of(path)
+    wholes = [compose_film(gray), compose_film(colour)]
+    assert np.array_equal(pdfcheck.page_image(paths.pdf, 1), wholes[1])
+    assert pdfcheck.page_image(paths.pdf, 0).dtype == np.uint8  # the gray page at 8 bits
+    assert [m["encoding"] for m in json.loads(pdfcheck.metadata(paths.pdf)["DICOMGrayscaleModel"])] == \
+        ["sRGB-8", "sRGB-16"]  # the colour page keeps its record
+    with np.load(paths.rasters) as rasters:
+        assert all(np.array_equal(rasters[f"film{i}"], whole) for i, whole in enumerate(wholes))
+    folder = preview_dir(tmp_path, path.stem)
+    for number, whole in zip((4, 5), wholes, strict=True):
+        assert np.array_equal(np.asarray(Image.open(folder / f"film-{number}.png")), np.asarray(to_8bit(whole, 1400)))
+        assert (folder / f"thumb-{number}.png").exists()
+    assert [f["film_number"] for f in json.loads((folder / "films.json").read_text())] == [4, 5]
+
+
+def test_a_render_worker_never_holds_a_whole_film(tmp_path: Path) -> None:
+    """The worker composes in bands and hands them on (spool/rendering.py): while it writes a 14x17 in
+    film (5100x4200 16-bit: 43 MB) to every rendition and the previews, the arrays it allocates at once
+    (tracemalloc sees numpy's buffers) stay far below one film raster."""
+    import tracemalloc
+
+    from printserver.outputs.base import RASTERS, TRUE_SIZE_PDF, Rendition
+    from printserver.render.compose import raster_format
+    from printserver.spool.worker import process_job
+
+    spool = Spool(tmp_path).open()
+    path = spool.submit(job(), {"printer": "P", "outputs": []})
+    film_bytes = int(np.prod(raster_format(job().films[0])[0])) * 2
+    renditions = [r.to_json() for r in (TRUE_SIZE_PDF, Rendition("fit-pdf", (210.0, 297.0), "A4"), RASTERS)]
+    tracemalloc.start()
+    try:
+        process_job(str(path), renditions)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert film_bytes > 40e6 and peak < film_bytes / 3, peak
+
+
+def test_a_render_worker_of_the_printserver_command_does_not_import_the_command_line() -> None:
+    """A spawned render worker first re-runs the script that started the server, as multiprocessing's
+    spawn does it (runpy.run_path(script, run_name="__mp_main__")): for the installed `printserver`
+    command that must not import the CLI (pydicom, pynetdicom: ~20 MB per worker)."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "printserver"
+    if not script.exists():
+        script = Path(shutil.which("printserver") or "printserver")
+    assert script.exists(), "the printserver command is installed with the package (./run)"
+    code = ("import json, runpy, sys; runpy.run_path(sys.argv[1], run_name='__mp_main__'); "
+            "import printserver.spool.worker; "
+            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('pydicom', 'pynetdicom') or m == 'printserver.cli')))")
+    out = subprocess.run([sys.executable, "-c", code, str(script)], capture_output=True, text=True, timeout=60,
+                         check=True)
+    assert json.loads(out.stdout.splitlines()[-1]) == []
