@@ -192,6 +192,7 @@ class JobSCU(PrintSCU):
     def __init__(self, port: int, **kw: Any) -> None:
         super().__init__(port, contexts=[META, uids.PRINT_JOB], **kw)
         self.events: list[tuple[int, str]] = []
+        self.event_message_ids: list[int] = []
         self._got = threading.Condition()
 
     def __enter__(self) -> JobSCU:
@@ -202,6 +203,7 @@ class JobSCU(PrintSCU):
     def _on_event(self, event: Any) -> tuple[int, None]:
         with self._got:
             self.events.append((int(event.request.EventTypeID), str(event.event_information.ExecutionStatusInfo)))
+            self.event_message_ids.append(int(event.request.MessageID))
             self._got.notify_all()
         return 0x0000, None
 

@@ -9,6 +9,7 @@ order; send_n_event_report from a thread is safe in pynetdicom (it pauses the re
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -24,6 +25,19 @@ from printserver.spool.records import DONE, EVENT_TYPE_ID, FAILURE, JobBook, Job
 log = logging.getLogger(__name__)
 
 GATE_TIMEOUT = 30.0  # seconds an event waits for its N-ACTION response to be sent
+
+
+_MESSAGE_IDS = itertools.cycle(range(1, 0x10000))
+_MESSAGE_IDS_LOCK = threading.Lock()
+
+
+def next_message_id() -> int:
+    """The Message ID of the next N-EVENT-REPORT-RQ the server sends (Print Job and Printer events alike):
+    1..65535 (US), then round again. Each request gets its own, so a modality or a transcript can tell the
+    events apart (pynetdicom's default is 1 for every one); one request at a time per association
+    (fixes.exchange_lock) keeps them unique among the outstanding ones, as PS3.7 9.3.1.1 asks."""
+    with _MESSAGE_IDS_LOCK:
+        return next(_MESSAGE_IDS)
 
 
 class PrintJobs:
@@ -106,7 +120,8 @@ class PrintJobs:
                 with fixes.exchange_lock(assoc):  # never between a request and its response
                     if not assoc.is_established:
                         continue
-                    status, _ = assoc.send_n_event_report(info, event_type, uids.PRINT_JOB, job_uid)
+                    status, _ = assoc.send_n_event_report(info, event_type, uids.PRINT_JOB, job_uid,
+                                                          msg_id=next_message_id())
                 code = int(status.Status) if status is not None and "Status" in status else None
                 log.info("Print Job %s event %d (%s) sent to %s: reply %s", job_uid, event_type,
                          info.ExecutionStatusInfo, assoc.requestor.ae_title,

@@ -9,7 +9,6 @@ and its response; a request that arrives while the event waits for its answer is
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from printserver import uids
 from printserver.config import PrinterProfile, ServerConfig
 from printserver.model.printer import PRINTER_EVENT_TYPE_ID, printer_event_information
 from printserver.net import fixes
+from printserver.net.events import next_message_id
 from printserver.outputs import health
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,6 @@ class PrinterMonitor:
         self._open: dict[Any, str] = {}  # association -> called AE title (printer)
         self._last: dict[str, tuple[str, str]] = {}
         self._stop = threading.Event()
-        self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
 
     # --- association lifecycle (pynetdicom events) -------------------------------------------------
@@ -103,7 +102,7 @@ class PrinterMonitor:
                 return
             try:
                 reply, _ = assoc.send_n_event_report(data, event_type, uids.PRINTER, uids.PRINTER_INSTANCE,
-                                                     msg_id=next(self._ids), meta_uid=meta)
+                                                     msg_id=next_message_id(), meta_uid=meta)
                 code = reply.get("Status")
                 log.info("Printer event %d (%s/%s) sent to %s: reply %s", event_type, status, info,
                          assoc.requestor.ae_title, f"0x{code:04X}" if code is not None else "none")

@@ -98,6 +98,7 @@ def test_film_printed_true_size_with_copies_and_print_job_events(make_server: An
         events = scu.wait_event(3)
         assert scu.job_status(job_uid) == ("DONE", "NORMAL")
     assert events[0][0] == 1 and events[-1] == (3, "NORMAL") and 2 in [e[0] for e in events]
+    assert len(set(scu.event_message_ids)) == len(scu.event_message_ids)  # each event its own Message ID
     received = bed.wait_received(before + 1)
     doc, attrs = received[-1]
     assert page_size_pt(doc) == "1008 x 1224 pts", dump(bed)  # 14 x 17 in, true size

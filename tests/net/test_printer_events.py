@@ -118,3 +118,13 @@ def test_a_request_sent_while_the_event_waits_for_its_answer_is_served(server: P
         assert modality.assoc.is_established and modality.printer_status() == "NORMAL"
     finally:
         modality.close()
+
+
+def test_event_message_ids_are_us_values_that_go_round() -> None:
+    """PS3.7: Message ID is US; the server's N-EVENT-REPORT-RQs count 1..65535 and then start again."""
+    from printserver.net import events
+
+    first = events.next_message_id()
+    seen = [first] + [events.next_message_id() for _ in range(0x10000)]
+    assert all(1 <= i <= 0xFFFF for i in seen)
+    assert len(set(seen[:0xFFFF])) == 0xFFFF and seen[0xFFFF] == first  # every value once, then round again
