@@ -38,10 +38,11 @@ sys.path.insert(0, str(HERE))
 
 from isal import isal_zlib  # noqa: E402
 
-import films  # noqa: E402
 from printserver.render.compose import compose_film  # noqa: E402
 from printserver.render.pdf import FilmPage, write_pdf  # noqa: E402
 from printserver.render.pdfimage import encode_image  # noqa: E402
+
+import films  # noqa: E402
 
 META = dict(title="bench", author="bench", subject="bench", keywords="", extra={})
 

@@ -38,11 +38,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import films  # noqa: E402
-
 from tests import pdfcheck  # noqa: E402
 from tests.dcmtk import DcmtkPrintScu, PrintOptions, write_test_image  # noqa: E402
 from tests.serverproc import ServerProcess  # noqa: E402
+
+import films  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
