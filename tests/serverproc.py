@@ -53,10 +53,18 @@ class ServerProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
+    def dump_stacks(self) -> None:
+        """Every server thread's stack into its log (SIGUSR1, net/scp.py), so a stuck wait shows where."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(0.5)
+
     def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM: the graceful stop a service manager sends."""
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
+        if os.environ.get("DUMP_STACKS"):
+            self.dump_stacks()
         self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(timeout=timeout)
@@ -76,8 +84,9 @@ class ServerProcess:
             if len(self.pdfs()) >= count and not self.pending_jobs():
                 return self.pdfs()
             time.sleep(0.05)
+        self.dump_stacks()
         raise TimeoutError(f"{len(self.pdfs())} PDFs of {count}, {len(self.pending_jobs())} jobs pending:\n"
-                           f"{self.log.read_text()[-3000:]}")
+                           f"{self.log.read_text()[-12000:]}")
 
     def __enter__(self) -> ServerProcess:
         return self.start()

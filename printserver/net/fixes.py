@@ -317,8 +317,18 @@ def _install_exchange_lock(assoc: Any) -> None:
     serve = assoc._serve_request
 
     def serve_exclusively(msg: Any, context_id: int) -> None:
-        with lock:
+        """The reactor took a request just as an event sender got the lock: that sender now waits for the
+        reactor to say it paused (pynetdicom's send_*() spin), and the reactor, waiting for the lock, never
+        would: a deadlock that stopped the association for good (seen as a Print Job event at the Film Session
+        N-DELETE). A reactor waiting for the lock takes nothing off the queue, so it counts as paused."""
+        if not lock.acquire(blocking=False):
+            assoc._is_paused = True
+            lock.acquire()
+            assoc._is_paused = False
+        try:
             serve(msg, context_id)
+        finally:
+            lock.release()
 
     assoc._serve_request = serve_exclusively
     assoc._printserver_exchange_lock = lock

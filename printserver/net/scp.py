@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import threading
@@ -189,6 +190,8 @@ class PrintServer:
         done = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: done.set())
+        # `kill -USR1 <pid>`: every thread's stack to stderr (code lines only, no values), for a stuck delivery
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
         self.start()
         done.wait()
         log.info("stopping")

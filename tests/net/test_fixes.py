@@ -156,6 +156,45 @@ def test_exchange_lock_keeps_an_event_out_of_a_request_and_its_response(tmp_path
         server.stop()
 
 
+def test_a_request_the_reactor_took_as_an_event_sender_got_the_lock_is_served_after_the_event(
+        tmp_path: Path) -> None:
+    """The deadlock the exchange lock had: the reactor takes the modality's N-GET just as a Printer event's
+    sender holds the lock; the sender waits for the reactor to pause, the reactor for the lock. Now the event
+    goes out and is answered, then the N-GET is, on the same association, within seconds (before: neither,
+    until the modality's DIMSE timeout aborted)."""
+    from printserver.scu.transport import NetworkTransport
+
+    server = PrintServer(make_server(tmp_path).config)
+    server.start()
+    modality = NetworkTransport("127.0.0.1", server.port, "PRINTSCP", "CT_1", timeout=8)
+    sender_done, replies = threading.Event(), []
+    try:
+        (assoc,) = server._servers[0].active_associations
+        lock = fixes.exchange_lock(assoc)
+
+        def event_sender() -> None:
+            with lock:  # got the lock; the reactor now takes the N-GET and waits for it
+                time.sleep(0.5)
+                server.printer_events._send(assoc, server.config.printers[0], "WARNING", "FILM TRANSP NRDY")
+            sender_done.set()
+
+        sender = threading.Thread(target=event_sender, daemon=True)
+        sender.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        replies.append(modality.n_get(uids.PRINTER, uids.PRINTER_INSTANCE, []))
+        took = time.monotonic() - started
+        assert sender_done.wait(2), "the event sender never got past the reactor"
+        assert replies[0].status == Status.SUCCESS and took < 5, (replies, took)
+        assert [(e.sop_class_uid, e.event_type_id) for e in modality.events] == [(uids.PRINTER, 2)]  # WARNING
+        assert assoc.is_established
+    finally:
+        if not sender_done.is_set():
+            assoc._is_paused = True  # free a sender stuck in pynetdicom's spin, so it does not burn the CPU
+        modality.release()
+        server.stop()
+
+
 @pytest.mark.parametrize("on", [True, False], ids=["with", "without"])
 def test_request_arriving_while_an_event_waits_for_its_answer(tmp_path: Path, on: bool) -> None:
     """The modality answers the Printer event slowly and meanwhile asks for the printer status."""
