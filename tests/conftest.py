@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
+import os
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -74,3 +78,45 @@ def bed() -> Iterator[object]:
 
     with CupsBed() as b:
         yield b
+
+
+# --- backstops: a stuck test or a thread left behind must not hold the run (CI stops at 90 minutes) -----
+
+#: pytest-timeout (180 s, pyproject) interrupts the main thread; a test still going after this long was
+#: not interruptible (or hung again in its teardown): every thread's stack goes to stderr and the run ends
+HARD_TEST_SECONDS = float(os.environ.get("PRINTSERVER_TEST_HARD_SECONDS", "600"))
+#: After the last test: threads a test left running (non-daemon) would keep the interpreter from exiting;
+#: they are reported with their stacks and the run ends with the tests' verdict
+EXIT_GRACE_SECONDS = float(os.environ.get("PRINTSERVER_TEST_EXIT_GRACE", "60"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    def give_up() -> None:  # as pytest-timeout's thread method: output uncaptured, every stack, then out
+        capman = item.config.pluginmanager.getplugin("capturemanager")
+        if capman is not None:
+            capman.suspend_global_capture(in_=True)
+        print(f"\n!!! {item.nodeid} still runs after {HARD_TEST_SECONDS} s: the run stops here", file=sys.stderr,
+              flush=True)
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        os._exit(1)
+
+    watchdog = threading.Timer(HARD_TEST_SECONDS, give_up)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.cancel()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    def leave() -> None:
+        print(f"\n!!! the run did not end {EXIT_GRACE_SECONDS} s after its last test: threads left running",
+              file=sys.__stderr__, flush=True)
+        faulthandler.dump_traceback(file=sys.__stderr__, all_threads=True)
+        os._exit(int(exitstatus))  # the tests' own verdict; the leak is reported above
+
+    timer = threading.Timer(EXIT_GRACE_SECONDS, leave)
+    timer.daemon = True
+    timer.start()

@@ -18,7 +18,7 @@ from pynetdicom import AE, evt
 
 from printserver import uids
 from printserver.net import fixes
-from printserver.scu.race_guard import ResponseRaceGuard
+from printserver.scu.race_guard import ResponseRaceGuard, release
 
 META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
 TS_ALL = [uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_BIG_ENDIAN]
@@ -86,9 +86,8 @@ class PrintSCU:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.assoc is not None and self.assoc.is_established:
-            self.assoc.acse_timeout = 5  # bounded: events still arriving must not hold a test's release
-            self.assoc.release()
+        if self.assoc is not None:
+            release(self.assoc, self._guard)  # bounded: events still arriving must not hold a test's release
         self.ae.shutdown()
 
     @staticmethod
@@ -138,15 +137,15 @@ class PrintSCU:
         req.MessageID = next(self._ids)
         req.RequestedSOPClassUID, req.RequestedSOPInstanceUID = sop_class, uid
         req.ModificationList = BytesIO(encoded)
-        self.assoc._reactor_checkpoint.clear()  # pause the reactor as pynetdicom's own send_*() do
-        while not self.assoc._is_paused:
-            time.sleep(0.0001)
-        try:
-            with self._guard.waiting(), fixes.lenient_uids():
+        with self._guard.waiting(), fixes.lenient_uids():  # first: no event served meanwhile (race_guard.py)
+            self.assoc._reactor_checkpoint.clear()  # pause the reactor as pynetdicom's own send_*() do
+            while not self.assoc._is_paused:
+                time.sleep(0.0001)
+            try:
                 self.assoc.dimse.send_msg(req, self.assoc.accepted_contexts[0].context_id)
                 return self.assoc.dimse.get_msg(block=True)[1]
-        finally:
-            self.assoc._reactor_checkpoint.set()
+            finally:
+                self.assoc._reactor_checkpoint.set()
 
     # --- the usual flow ----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from pynetdicom import AE
 from printserver import config, uids
 from printserver.cli import main
 from printserver.net.scp import PrintServer
+from printserver.scu.race_guard import release
 
 #: Every print SOP class UID printserver names, the retired ones (PS3.4 H, digest §1) and made-up ones.
 RETIRED_AND_UNKNOWN = ("1.2.840.10008.5.1.1.24.1", "1.2.840.10008.5.1.1.22", "1.2.840.10008.5.1.1.4.2",
@@ -77,7 +78,7 @@ def accepted_contexts(port: int, called: str, calling: str) -> set[str]:
         assert assoc.is_established
         return {str(cx.abstract_syntax) for cx in assoc.accepted_contexts}
     finally:
-        assoc.release()
+        release(assoc)
         ae.shutdown()
 
 

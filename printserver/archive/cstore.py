@@ -20,6 +20,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
+from printserver.scu.race_guard import release
 from printserver.uids import ENCAPSULATED_PDF_STORAGE, SECONDARY_CAPTURE_IMAGE_STORAGE
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def echo(dest: Destination, tls: ssl.SSLContext | None = None) -> str | None:
             return f"{dest} did not answer C-ECHO"
         return None
     finally:
-        assoc.release()
+        release(assoc)  # bounded (scu/race_guard.py)
         ae.shutdown()
 
 
@@ -158,7 +159,6 @@ def store(dest: Destination, objects: Iterable[Dataset | Path], *, stored: Calla
             message = f"{dest} answered C-STORE of {ds.SOPClassUID.name} with 0x{code:04X}{comment}"
             raise (StoreRefused if _permanent(code) else StoreUnavailable)(message)
     finally:
-        if assoc.is_established:
-            assoc.release()
+        release(assoc)
         ae.shutdown()
     return sent

@@ -10,7 +10,6 @@ import contextlib
 import itertools
 import logging
 import ssl
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +23,7 @@ from printserver.model.messages import Op, Request
 from printserver.model.session import PrintSession
 from printserver.model.spooled_job import PrintJob
 from printserver.net import fixes, sockets
-from printserver.scu.race_guard import ResponseRaceGuard
+from printserver.scu.race_guard import RELEASE_SECONDS, ResponseRaceGuard, release
 from printserver.status import Category, Status, category
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,6 @@ PROPOSED_CONTEXTS = (META, COLOR_META, *COMPONENTS, uids.BASIC_COLOR_IMAGE_BOX)
 #: configuration it maps values to (outputs/relay_mapping.py); each on its own context.
 RELAY_CONTEXTS = (uids.PRINT_JOB, uids.PRINTER_CONFIGURATION_RETRIEVAL)
 TRANSFER_SYNTAXES = [uids.EXPLICIT_VR_LITTLE_ENDIAN, uids.IMPLICIT_VR_LITTLE_ENDIAN]
-RELEASE_SECONDS = 5.0
 
 
 class PrintClientError(Exception):
@@ -174,27 +172,9 @@ class NetworkTransport:
         return self._call(self.assoc.send_n_delete, sop_class, uid, meta_uid=self._meta(sop_class))
 
     def release(self) -> None:
-        """Release, waiting at most RELEASE_SECONDS for the answer, then abort: everything asked is answered
-        by now, and a printer busy sending Print Job events may not get to the release for a long time."""
-        if self.assoc.is_established:
-            self.assoc.acse_timeout = min(self.assoc.acse_timeout or RELEASE_SECONDS, RELEASE_SECONDS)
-            self._unstick()
-            watchdog = threading.Timer(RELEASE_SECONDS, self._unstick)
-            watchdog.daemon = True
-            watchdog.start()
-            try:
-                self.assoc.release()
-            finally:
-                watchdog.cancel()
+        """Release, bounded (race_guard.release): at most RELEASE_SECONDS for the reactor, the same for the answer."""
+        release(self.assoc, self._race_guard, RELEASE_SECONDS)
         self.ae.shutdown()
-
-    def _unstick(self) -> None:
-        """pynetdicom's release() first waits, without a bound, for the association's reactor thread to say it
-        paused; a reactor that ended without saying so (the peer aborted while it served a Print Job event)
-        never will: seen as a relay's print step hanging for good after the upstream had printed. A reactor
-        that is gone cannot take the release's answer, so it counts as paused."""
-        if not self.assoc.is_alive():
-            self.assoc._is_paused = True
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pynetdicom import AE, evt
 from printserver import __version__, config, uids
 from printserver.commands.check_config import describe
 from printserver.conformance import statement
+from printserver.scu.race_guard import release
 from printserver.scu.transport import NetworkTransport
 from tests.printscu import META
 from tests.tlscerts import make_certificates
@@ -27,7 +28,7 @@ def test_the_scp_answers_with_printservers_identity(scp) -> None:
         assert assoc.acceptor.implementation_version_name == "PRINTSERVER_010" == \
             uids.implementation_version_name(__version__)
     finally:
-        assoc.release()
+        release(assoc)
         ae.shutdown()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from pynetdicom import AE, evt
 
 from printserver import uids
 from printserver.net.scp import PrintServer
-from printserver.scu.race_guard import ResponseRaceGuard
+from printserver.scu.race_guard import ResponseRaceGuard, release
 from tests.conftest import make_server
 from tests.printscu import META
 
@@ -49,16 +50,17 @@ class Modality:
             time.sleep(0.02)
         return [(t, i) for t, i, _ in self.events]
 
-    def printer_status(self) -> str:
-        with self.guard.waiting():
+    def printer_status(self, during_event: bool = False) -> str:
+        """`during_event`: ask while our own event handler still runs, as an SCU without the guard's wait does
+        (the guard otherwise holds a call until the event served meanwhile is answered)."""
+        with contextlib.nullcontext() if during_event else self.guard.waiting():
             status, ds = self.assoc.send_n_get([0x21100010], uids.PRINTER, uids.PRINTER_INSTANCE, meta_uid=META,
                                                msg_id=2)
         assert status.Status == 0x0000
         return str(ds.PrinterStatus)
 
     def close(self) -> None:
-        if self.assoc.is_established:
-            self.assoc.release()
+        release(self.assoc, self.guard)  # bounded: Printer events go on arriving
         self.ae.shutdown()
 
 
@@ -109,7 +111,7 @@ def test_a_request_sent_while_the_event_waits_for_its_answer_is_served(server: P
         break_folder(tmp_path / "films")
         assert modality.handler_started.wait(5)
         asked = time.monotonic()
-        assert modality.printer_status() == "FAILURE"
+        assert modality.printer_status(during_event=True) == "FAILURE"
         answered = time.monotonic()
         assert modality.wait_events(1) == [(3, "PRINTER DOWN")]
         assert answered - asked < 0.6 and answered < modality.events[0][2]  # not held up behind the event

@@ -15,6 +15,7 @@ from pynetdicom import AE
 from printserver import config
 from printserver.errors import ConfigError
 from printserver.net.scp import PrintServer
+from printserver.scu.race_guard import release
 from printserver.status import Status
 from tests import pdfcheck
 from tests.printscu import META, PrintSCU, print_film
@@ -56,8 +57,7 @@ def associate(port: int, called: str, calling: str) -> object:
     try:
         return assoc
     finally:
-        if assoc.is_established:
-            assoc.release()
+        release(assoc)
         ae.shutdown()
 
 

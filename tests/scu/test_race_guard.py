@@ -20,7 +20,7 @@ from pynetdicom.dimse_primitives import N_EVENT_REPORT
 from pynetdicom.dsutils import encode
 
 from printserver import uids
-from printserver.scu.race_guard import ResponseRaceGuard
+from printserver.scu.race_guard import ResponseRaceGuard, release
 
 META = uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META
 
@@ -30,6 +30,7 @@ class SlowPrinter:
 
     def __init__(self) -> None:
         self.received: list[str] = []
+        self.event_only = False  # True: the N-GET answered at once, the event 0.1 s after it
         self.ae = AE(ae_title="SLOWPRN")
         self.ae.add_supported_context(META)
         handlers = [(evt.EVT_N_GET, self.on_n_get),
@@ -51,7 +52,7 @@ class SlowPrinter:
             assoc.dimse.send_msg(req, cx_id)  # on the wire before the N-GET response
 
         threading.Thread(target=send_event, daemon=True).start()
-        time.sleep(0.6)
+        time.sleep(0 if self.event_only else 0.6)
         ds = Dataset()
         ds.PrinterStatus = "WARNING"
         return 0x0000, ds
@@ -92,8 +93,7 @@ def ask_status(port: int, guarded: bool) -> tuple[Any, list[int], bool]:
         alive = assoc.is_established
         return (status.get("Status"), ds), events, alive
     finally:
-        if assoc.is_established:
-            assoc.release()
+        release(assoc)
         ae.shutdown()
 
 
@@ -167,7 +167,98 @@ def test_a_response_the_reactor_polls_first_still_reaches_the_call(guarded: bool
                                          msg_id=1)
         assert (status.get("Status") == 0x0000) is guarded
     finally:
-        if assoc.is_established:
-            assoc.release()
+        release(assoc)
+        ae.shutdown()
+        server.shutdown()
+
+
+def event_threads(port: int, guarded: bool) -> tuple[int, list[str]]:
+    """Printer N-GET while the printer sends an event; the threads the event handler ran on."""
+    ran_on: list[str] = []
+
+    def on_event(event: Any) -> tuple[int, None]:
+        ran_on.append(threading.current_thread().name)
+        return 0x0000, None
+
+    ae = AE(ae_title="WAITER")
+    ae.dimse_timeout = ae.acse_timeout = 5
+    ae.add_requested_context(META)
+    assoc = ae.associate("127.0.0.1", port, ae_title="SLOWPRN", evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_event)])
+    guard = ResponseRaceGuard(assoc) if guarded else None
+    try:
+        with guard.waiting() if guard else contextlib.nullcontext():
+            status, _ = assoc.send_n_get([0x21100010], uids.PRINTER, uids.PRINTER_INSTANCE, meta_uid=META, msg_id=1)
+        return int(status.Status), ran_on
+    finally:
+        release(assoc, guard)
+        ae.shutdown()
+
+
+@pytest.mark.parametrize("guarded", [True, False], ids=["ResponseRaceGuard", "plain pynetdicom"])
+def test_an_event_during_a_call_is_served_by_the_calling_thread(slow_printer: SlowPrinter, guarded: bool) -> None:
+    """pynetdicom serves an N-EVENT-REPORT-RQ on a thread of its own, which ends by resetting the reactor's
+    'paused' flag under a call that waits for it (the call then spins for good); guarded, the calling
+    thread serves it while it waits, and no other thread touches the flag."""
+    status, ran_on = event_threads(slow_printer.port, guarded)
+    assert status == 0x0000
+    assert (ran_on == [threading.current_thread().name]) is guarded, ran_on
+
+
+def test_a_call_starts_only_once_an_event_served_meanwhile_is_answered(slow_printer: SlowPrinter) -> None:
+    """Between calls an event is served on pynetdicom's thread; the next call waits for it to finish, so
+    that thread's reset of the flag cannot land inside the call's wait for the reactor."""
+    order: list[str] = []
+    arrived = threading.Event()
+
+    def on_event(event: Any) -> tuple[int, None]:
+        arrived.set()
+        time.sleep(0.5)
+        order.append("event answered")
+        return 0x0000, None
+
+    ae = AE(ae_title="WAITER")
+    ae.dimse_timeout = ae.acse_timeout = 5
+    ae.add_requested_context(META)
+    assoc = ae.associate("127.0.0.1", slow_printer.port, ae_title="SLOWPRN",
+                         evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_event)])
+    guard = ResponseRaceGuard(assoc)
+    try:
+        slow_printer.event_only = True  # the event 0.1 s into the N-GET, its response at once
+        with guard.waiting():
+            assoc.send_n_get([0x21100010], uids.PRINTER, uids.PRINTER_INSTANCE, meta_uid=META, msg_id=1)
+        assert arrived.wait(3)
+        with guard.waiting():
+            order.append("second call")
+            status, _ = assoc.send_n_get([0x21100010], uids.PRINTER, uids.PRINTER_INSTANCE, meta_uid=META,
+                                         msg_id=2)
+        assert order == ["event answered", "second call"] and status.Status == 0x0000
+    finally:
+        release(assoc, guard)
+        ae.shutdown()
+
+
+def test_a_release_whose_reactor_flag_was_reset_returns_within_its_bound() -> None:
+    """The stuck state itself: the reactor paused at its checkpoint and its flag reset to False (what an event
+    thread did); pynetdicom's release() would spin for ever, the bounded one goes on after `seconds`."""
+    server, port = quick_printer()
+    ae = AE(ae_title="WAITER")
+    ae.add_requested_context(META)
+    assoc = ae.associate("127.0.0.1", port, ae_title="QUICKPRN")
+    try:
+        assert assoc.is_established
+        assoc._reactor_checkpoint.clear()
+        deadline = time.monotonic() + 3
+        while not assoc._is_paused and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assoc._is_paused = False  # the reactor waits at its checkpoint, the flag says it does not
+        started = time.monotonic()
+        done = threading.Thread(target=release, args=(assoc, None, 1.0), daemon=True)
+        done.start()
+        done.join(10)
+        assert not done.is_alive() and time.monotonic() - started < 5
+        assert not assoc.is_established
+    finally:
+        assoc._is_paused = True
+        assoc._reactor_checkpoint.set()
         ae.shutdown()
         server.shutdown()
