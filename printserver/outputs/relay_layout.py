@@ -17,9 +17,11 @@ Delivery never reads the job file: the render workers write rendition "source" (
 image box's pixels as `film<i>_box<position>` and, in `meta`, how to read them (bits, photometric
 interpretation, aspect ratio, colour). Journal, one film per step, busy/refusal handling: relay.py's.
 A Presentation LUT the modality used for every image of the film (shape or table) is created on the
-upstream and referenced by the film box, with the film's Illumination and Reflected Ambient Light (printers
-take those only with a LUT); an upstream without the Presentation LUT class, or boxes with different LUTs:
-not forwarded, and the job's warnings say so (the upstream then maps the P-values as sent).
+upstream and referenced by the film box; image boxes with different LUTs each reference their own (one
+instance per distinct LUT; PS3.4 H.4.3.1: the image box's overrides the film box's). Either way the film's
+Illumination and Reflected Ambient Light go along (printers take those only with a LUT). An upstream without
+the Presentation LUT class: not forwarded, and the job's warnings say so (the upstream then maps the
+P-values as sent).
 """
 
 from __future__ import annotations
@@ -115,19 +117,35 @@ def presentation_lut_dataset(lut: dict[str, Any]) -> Dataset:
     return ds
 
 
-def film_lut(film: FilmJob, filled: set[int], accepted: frozenset[str]) -> tuple[dict[str, Any] | None, list[str]]:
-    """The Presentation LUT to forward with the film (None: none), and why one the modality used is not;
-    `filled`: the positions of the boxes with an image (the job header delivery reads has no pixels)."""
-    luts = [b.presentation_lut if b.presentation_lut and "gamma" not in b.presentation_lut else None
-            for b in film.image_boxes if b.position in filled]
+def box_lut_datasets(box_luts: dict[int, dict[str, Any]], count: int) -> tuple[Dataset | None, ...]:
+    """Per position, the box's own Presentation LUT data set; boxes with the same LUT share one (the SCU
+    creates each data set once)."""
+    if not box_luts:
+        return ()
+    shared: list[tuple[dict[str, Any], Dataset]] = []
+    for lut in box_luts.values():
+        if all(lut != seen for seen, _ in shared):
+            shared.append((lut, presentation_lut_dataset(lut)))
+    return tuple(next((ds for seen, ds in shared if seen == box_luts[p]), None) if p in box_luts else None
+                 for p in range(1, count + 1))
+
+
+def film_luts(film: FilmJob, images: dict[int, GrayscaleImage | ColorImage],
+              accepted: frozenset[str]) -> tuple[dict[str, Any] | None, dict[int, dict[str, Any]], list[str]]:
+    """The Presentation LUTs the modality used, to forward: the film box's when every grayscale box has the
+    same one, else each box's own by position; and why they are not forwarded. `images`: the boxes with an
+    image (the job header delivery reads has no pixels); a colour box has no Presentation LUT."""
+    own = {b.position: b.presentation_lut if b.presentation_lut and "gamma" not in b.presentation_lut else None
+           for b in film.image_boxes if isinstance(images.get(b.position), GrayscaleImage)}
+    luts = list(own.values())
     if not any(luts):
-        return None, []
-    label = f"film{film.film_number}"
-    if any(lut != luts[0] for lut in luts):
-        return None, [f"{label}: its image boxes use different Presentation LUTs; none is forwarded"]
+        return None, {}, []
     if uids.PRESENTATION_LUT not in accepted:
-        return None, [f"{label}: the upstream does not accept Presentation LUT; the modality's is not forwarded"]
-    return luts[0], []
+        return None, {}, [f"film{film.film_number}: the upstream does not accept Presentation LUT; "
+                          "the modality's is not forwarded"]
+    if all(lut == luts[0] for lut in luts):
+        return luts[0], {}, []
+    return None, {position: lut for position, lut in own.items() if lut is not None}, []
 
 
 def layout_request(film: FilmJob, images: dict[int, GrayscaleImage | ColorImage], session: FilmOptions,
@@ -139,8 +157,8 @@ def layout_request(film: FilmJob, images: dict[int, GrayscaleImage | ColorImage]
 
     fb = film.attributes
     values = {k: fb[k] for k in FILM_BOX_KEYS if fb.get(k) not in (None, "")}
-    lut, notes = film_lut(film, set(images), accepted)
-    if lut is not None:
+    lut, box_luts, notes = film_luts(film, images, accepted)
+    if lut is not None or box_luts:
         values |= {k: int(fb[k]) for k in ("Illumination", "ReflectedAmbientLight") if fb.get(k) not in (None, "")}
     annotations: tuple[tuple[int, str], ...] = ()
     if film.annotations and fb.get("AnnotationDisplayFormatID") and uids.BASIC_ANNOTATION_BOX in accepted:
@@ -151,5 +169,6 @@ def layout_request(film: FilmJob, images: dict[int, GrayscaleImage | ColorImage]
     options = FilmOptions(
         session.session, FilmBoxOptions(str(fb["ImageDisplayFormat"]), **values),
         image_boxes=tuple(box_options(by_position[p], fb) if p in by_position else None for p in range(1, count + 1)),
-        annotations=annotations, presentation_lut=presentation_lut_dataset(lut) if lut is not None else None)
+        annotations=annotations, presentation_lut=presentation_lut_dataset(lut) if lut is not None else None,
+        box_presentation_luts=box_lut_datasets(box_luts, count))
     return [images.get(p) for p in range(1, count + 1)], options, notes

@@ -107,16 +107,22 @@ def stored_to_density(bits_stored: int, *, invert: bool, min_density: int, max_d
     plut = plut or {"shape": "IDENTITY"}
     if plut.get("shape") == "LIN OD":
         return lin_od_density(v, bits_stored, min_density=dmin, max_density=dmax)
-    bits = bits_stored
+    p, bits = p_values(v, bits_stored, plut)
+    return p_to_density(p, bits, min_density=dmin, max_density=dmax, illumination=illumination, ambient=ambient)
+
+
+def p_values(v: np.ndarray, bits_stored: int, plut: dict[str, Any]) -> tuple[np.ndarray, int]:
+    """P-values (float64) and their bit depth for values `v` after polarity, through a table, a configured
+    curve or IDENTITY (not LIN OD: that one maps to density directly). Shared with the SCU, which burns a
+    box's table into its pixels for a printer without image box Presentation LUTs (scu/burn_lut.py)."""
+    top = (1 << bits_stored) - 1
     if "data" in plut:
         table = np.asarray(plut["data"], dtype=np.float64)
         index = np.rint(v * (len(table) - 1) / top).astype(np.int64)
-        p, bits = table[index], int(plut["bits"])
-    elif "gamma" in plut:
-        p = top * np.power(v / top, float(plut["gamma"]))
-    else:
-        p = v
-    return p_to_density(p, bits, min_density=dmin, max_density=dmax, illumination=illumination, ambient=ambient)
+        return table[index], int(plut["bits"])
+    if "gamma" in plut:
+        return top * np.power(v / top, float(plut["gamma"])), bits_stored
+    return v, bits_stored
 
 
 def gray_lut(bits_stored: int, *, invert: bool, min_density: int, max_density: int, model: OutputModel,

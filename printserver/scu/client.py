@@ -20,6 +20,7 @@ from printserver import uids
 from printserver.model.color import ColorImage
 from printserver.model.pixels import GrayscaleImage
 from printserver.model.printer import PRINTER_KEYWORDS
+from printserver.scu import burn_lut
 from printserver.scu.films import (
     FilmOptions,
     annotation_dataset,
@@ -97,6 +98,8 @@ class PrintClient:
     def __init__(self, transport: NetworkTransport | LocalTransport) -> None:
         self.transport = transport
         self._use_8_bit = False
+        #: The printer refused an image box's own Presentation LUT (0105): the LUTs go into the pixels
+        self._burn_box_luts = False
         #: Print Job SOP Instance UIDs the printer referenced in its Print answers on this association, in
         #: order (a progress callback reads the last one to journal it at once)
         self.print_jobs: list[str] = []
@@ -221,24 +224,31 @@ class PrintClient:
 
     def _print_film(self, film: FilmResult, page: list[tuple[str, Any]], options: FilmOptions,
                     session_uid: str, session_print: bool, result: PrintResult, progress: Progress | None) -> bool:
-        """One film (with its Presentation LUT when the options carry one); False when the films after it
-        cannot fare better (film box or LUT refused)."""
-        if options.presentation_lut is None:
-            return self._print_film_box(film, page, options, session_uid, session_print, result, progress, None)
-        lut_uid = uids.new_uid()
-        reply = self.transport.n_create(uids.PRESENTATION_LUT, lut_uid, options.presentation_lut)
-        self._record(film, reply, "Presentation LUT N-CREATE")
-        if not reply.ok:
-            return False
+        """One film with the Presentation LUTs its options carry (the film box's, image boxes' own: each
+        distinct data set created once); False when the films after it cannot fare better (film box or LUT
+        refused)."""
+        wanted = {id(ds): ds for ds in (options.presentation_lut, *options.box_presentation_luts) if ds is not None}
+        created: dict[int, str] = {}
         try:
-            return self._print_film_box(film, page, options, session_uid, session_print, result, progress, lut_uid)
+            for key, ds in wanted.items():
+                lut_uid = uids.new_uid()
+                reply = self.transport.n_create(uids.PRESENTATION_LUT, lut_uid, ds)
+                self._record(film, reply, "Presentation LUT N-CREATE")
+                if not reply.ok:
+                    return False
+                created[key] = lut_uid
+            box_luts = {position: (created[id(ds)], ds)
+                        for position, ds in enumerate(options.box_presentation_luts, start=1) if ds is not None}
+            return self._print_film_box(film, page, options, session_uid, session_print, result, progress,
+                                        created.get(id(options.presentation_lut)), box_luts)
         finally:
-            if not session_print:  # else the session's Print still needs it: it ends with the association
-                self.transport.n_delete(uids.PRESENTATION_LUT, lut_uid)
+            if not session_print:  # else the session's Print still needs them: they end with the association
+                for lut_uid in created.values():
+                    self.transport.n_delete(uids.PRESENTATION_LUT, lut_uid)
 
     def _print_film_box(self, film: FilmResult, page: list[tuple[str, Any]], options: FilmOptions, session_uid: str,
                         session_print: bool, result: PrintResult, progress: Progress | None,
-                        lut_uid: str | None) -> bool:
+                        lut_uid: str | None, box_luts: dict[int, tuple[str, Dataset]]) -> bool:
         box_uid = uids.new_uid()
         reply = self.transport.n_create(uids.BASIC_FILM_BOX, box_uid, film_box_dataset(options, session_uid, lut_uid))
         self._record(film, reply, "Film Box N-CREATE")
@@ -253,7 +263,7 @@ class PrintClient:
         for position, ((source, image), ref) in enumerate(zip(page, refs, strict=False), start=1):
             if image is None:  # an empty box: left as the printer has it (Empty Image Density)
                 continue
-            reply = self._set_image(position, image, ref, options)
+            reply = self._set_image(film, position, image, ref, options, box_luts.get(position))
             if not reply.ok:
                 film.status = reply.status
                 film.error_comment = f"Image Box {position} ({source}): {reply.error_comment}"
@@ -291,14 +301,33 @@ class PrintClient:
             if not reply.ok:
                 return
 
-    def _set_image(self, position: int, image: GrayscaleImage | ColorImage, ref: Any, options: FilmOptions) -> Reply:
-        if self._use_8_bit and isinstance(image, GrayscaleImage) and image.bits_stored == 12:
-            image = to_8_bit(image)
-        ds = image_box_dataset(position, image, options, big_endian=self.transport.big_endian)
+    def _set_image(self, film: FilmResult, position: int, image: GrayscaleImage | ColorImage, ref: Any,
+                   options: FilmOptions, lut: tuple[str, Dataset] | None = None) -> Reply:
+        """One image box N-SET; `lut`: the box's own Presentation LUT (UID, data set), referenced, or applied
+        to the pixels once the printer refused such a reference (scu/burn_lut.py)."""
+        own, sent, polarity = lut, image, None
+        if lut is not None and self._burn_box_luts and isinstance(image, GrayscaleImage):
+            burnt = burn_lut.burn(image, options.box_options(position).Polarity, lut[1])
+            if burnt is not None:
+                (sent, polarity), lut = burnt, None
+        if self._use_8_bit and isinstance(sent, GrayscaleImage) and sent.bits_stored == 12:
+            sent = to_8_bit(sent)
+        ds = image_box_dataset(position, sent, options, big_endian=self.transport.big_endian,
+                               presentation_lut_uid=lut[0] if lut is not None else None)
+        if polarity is not None:
+            ds.Polarity = polarity
         reply = self.transport.n_set(str(ref.ReferencedSOPClassUID), str(ref.ReferencedSOPInstanceUID), ds)
-        if (reply.status == Status.INVALID_ATTRIBUTE_VALUE and isinstance(image, GrayscaleImage)
-                and image.bits_stored == 12 and not self._use_8_bit):
+        if (reply.status == Status.NO_SUCH_ATTRIBUTE and lut is not None and not self._burn_box_luts
+                and isinstance(image, GrayscaleImage) and burn_lut.as_plut(lut[1]) is not None):
+            log.info("the printer refused an image box's own Presentation LUT (%s): applying the LUTs to the pixels",
+                     reply.error_comment)
+            film.warnings.append(f"Image Box {position}: the printer takes no Presentation LUT per image box "
+                                 f"(0x{reply.status:04X}); each box's LUT is applied to its pixels")
+            self._burn_box_luts = True
+            return self._set_image(film, position, image, ref, options, own)
+        if (reply.status == Status.INVALID_ATTRIBUTE_VALUE and isinstance(sent, GrayscaleImage)
+                and sent.bits_stored == 12 and not self._use_8_bit):
             log.info("the printer refused a 12-bit image box (%s): sending 8-bit images", reply.error_comment)
             self._use_8_bit = True
-            return self._set_image(position, image, ref, options)
+            return self._set_image(film, position, image, ref, options, own)
         return reply

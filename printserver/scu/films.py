@@ -86,6 +86,9 @@ class FilmOptions:
     annotations: tuple[tuple[int, str], ...] = ()
     #: Presentation LUT N-CREATE data set (shape or table), created before each film box and referenced by it
     presentation_lut: Dataset | None = None
+    #: Per Image Box Position (index = position - 1): a grayscale box's own Presentation LUT, created before
+    #: the film box and referenced by that box (PS3.4 H.4.3.1: it overrides the film box's)
+    box_presentation_luts: tuple[Dataset | None, ...] = ()
 
     def box_options(self, position: int) -> ImageBoxOptions:
         own = self.image_boxes[position - 1] if position <= len(self.image_boxes) else None
@@ -112,27 +115,30 @@ def film_session_dataset(options: FilmOptions) -> Dataset | None:
     return ds if len(ds) else None
 
 
+def _reference(sop_class: str, uid: str) -> Sequence:
+    ref = Dataset()
+    ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = sop_class, uid
+    return Sequence([ref])
+
+
 def film_box_dataset(options: FilmOptions, film_session_uid: str, presentation_lut_uid: str | None = None) -> Dataset:
     ds = _dataset(options.film_box)
-    ref = Dataset()
-    ref.ReferencedSOPClassUID = uids.BASIC_FILM_SESSION
-    ref.ReferencedSOPInstanceUID = film_session_uid
-    ds.ReferencedFilmSessionSequence = Sequence([ref])
+    ds.ReferencedFilmSessionSequence = _reference(uids.BASIC_FILM_SESSION, film_session_uid)
     if presentation_lut_uid is not None:
-        lut = Dataset()
-        lut.ReferencedSOPClassUID = uids.PRESENTATION_LUT
-        lut.ReferencedSOPInstanceUID = presentation_lut_uid
-        ds.ReferencedPresentationLUTSequence = Sequence([lut])
+        ds.ReferencedPresentationLUTSequence = _reference(uids.PRESENTATION_LUT, presentation_lut_uid)
     return ds
 
 
 def image_box_dataset(position: int, image: GrayscaleImage | ColorImage, options: FilmOptions, *,
-                      big_endian: bool) -> Dataset:
-    """Image Box Position, the Basic Grayscale (or Color) Image Sequence item, and the image box options set."""
+                      big_endian: bool, presentation_lut_uid: str | None = None) -> Dataset:
+    """Image Box Position, the Basic Grayscale (or Color) Image Sequence item, the image box options set and
+    (grayscale only: a colour box has none) the box's own Presentation LUT reference."""
     ds = _dataset(options.box_options(position))
     ds.ImageBoxPosition = position
     if isinstance(image, ColorImage):
         return _color_item(ds, image)
+    if presentation_lut_uid is not None:
+        ds.ReferencedPresentationLUTSequence = _reference(uids.PRESENTATION_LUT, presentation_lut_uid)
     item = Dataset()
     item.SamplesPerPixel = 1
     item.PhotometricInterpretation = image.photometric_interpretation

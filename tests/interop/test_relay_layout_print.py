@@ -15,6 +15,7 @@ from pydicom.sequence import Sequence
 
 from printserver import uids
 from printserver.render.gsdf import p_to_density
+from printserver.spool.records import read_record
 from printserver.spool.store import Spool
 from tests import pdfcheck
 from tests.dcmtk import DcmprscpServer, dcmtk_available
@@ -104,3 +105,86 @@ def test_the_original_layout_reaches_dcmprscp_and_a_printserver_upstream(tmp_pat
     reversed_1000 = float(p_to_density([LUT[4095 - 1000]], 12, min_density=0.2, max_density=2.8, illumination=2000,
                                        ambient=10)[0])
     assert pdfcheck.od_at(theirs, 0.7, 0.3) == pytest.approx(reversed_1000, abs=0.05)  # box 2 printed REVERSE
+
+
+
+#: Per box a Presentation LUT table of its own (boxes 1 and 3 share one), box 4 none (the film box has none)
+GAMMA_12 = [round(4095 * (v / 4095) ** 1.25) for v in range(4096)]
+GAMMA_06 = [round(4095 * (v / 4095) ** 0.6) for v in range(4096)]
+OWN_LUTS = [GAMMA_12, GAMMA_06, GAMMA_12, None]
+FLAT = [1000, 2000, 3000, 1500]
+POLARITY = ["NORMAL", "REVERSE", "NORMAL", "NORMAL"]
+
+
+def modality_prints_boxes_with_their_own_luts(port: int) -> None:
+    """Each image box references a Presentation LUT of its own, the film box none (PS3.4 H.4.3.1)."""
+    with PrintSCU(port, calling_ae="CT_1", contexts=[uids.BASIC_GRAYSCALE_PRINT_MANAGEMENT_META,
+                                                     uids.PRESENTATION_LUT]) as scu:
+        assert scu.create_session() == 0
+        created: dict[int, str] = {}
+        for lut in OWN_LUTS:
+            if lut is None or id(lut) in created:
+                continue
+            ds, item = Dataset(), Dataset()
+            item.add_new(0x00283002, "US", [4096, 0, 12])
+            item.add_new(0x00283006, "US", lut)
+            ds.PresentationLUTSequence = Sequence([item])
+            created[id(lut)] = uids.new_uid()
+            assert scu._status(scu.n_create(ds, uids.PRESENTATION_LUT, created[id(lut)], meta=None))[0] == 0
+        status, _ = scu.create_film_box("STANDARD\\2,2", FilmSizeID="8INX10IN", MagnificationType="REPLICATE",
+                                        BorderDensity="WHITE", MaxDensity=280, Illumination=2000,
+                                        ReflectedAmbientLight=10)
+        assert status == 0
+        for position, (value, lut, polarity) in enumerate(zip(FLAT, OWN_LUTS, POLARITY, strict=True), start=1):
+            ds = image_box_dataset(position, np.full((64, 64), value, np.uint16), polarity=polarity)
+            if lut is not None:
+                ref = Dataset()
+                ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = uids.PRESENTATION_LUT, created[id(lut)]
+                ds.ReferencedPresentationLUTSequence = Sequence([ref])
+            status, _ = scu._status(scu.n_set(ds, uids.BASIC_GRAYSCALE_IMAGE_BOX, scu.image_box_uids[position - 1]))
+            assert status == 0
+        assert scu.print_film_box() == 0
+
+
+def test_image_boxes_with_presentation_luts_of_their_own_keep_them_upstream(tmp_path: Path) -> None:
+    """A printserver upstream gets one Presentation LUT per distinct box LUT, each box referencing its own,
+    and prints every box at the density the gateway printed it; dcmprscp, which refuses the reference
+    (0105), gets each box's table applied to its pixels, and the job's warnings say so."""
+    config = tmp_path / "gateway.toml"
+    with DcmprscpServer(tmp_path / "dcmprscp") as dcmprscp, ServerProcess(tmp_path / "upstream") as upstream:
+        config.write_text("\n".join([
+            "[server]", "delivery_retry_initial = 0.2", "delivery_retry_max = 1.0",
+            "[[printer]]", 'ae_title = "PRINTSCP"',
+            "[[printer.relay]]", f'called_ae = "{dcmprscp.aetitle}"', 'host = "127.0.0.1"', f"port = {dcmprscp.port}",
+            'mode = "layout"', "timeout = 20.0",
+            "[[printer.relay]]", 'called_ae = "PRINTSCP"', 'host = "127.0.0.1"', f"port = {upstream.port}",
+            'mode = "layout"', "timeout = 20.0"]) + "\n")
+        with ServerProcess(tmp_path / "gateway", extra=["--config", str(config)]) as gateway:
+            modality_prints_boxes_with_their_own_luts(gateway.port)
+            (ours,) = gateway.wait_drained(1)
+            (theirs,) = upstream.wait_drained(1)
+            wait_until(lambda: len(dcmprscp.films()) == 1, 30, "the film in dcmprscp")
+            (gateway_job,) = (gateway.spool / "done").glob("*.job")
+            warnings = read_record(gateway_job).warnings  # type: ignore[union-attr]
+        (stored,) = dcmprscp.films()
+
+    # printserver upstream: each box with its own LUT, every box as dense as on the gateway's film
+    (job_file,) = (upstream.spool / "done").glob("*.job")
+    film = Spool.load(job_file)[0].films[0]
+    assert [b.presentation_lut for b in film.image_boxes] == \
+        [{"bits": 12, "data": lut} if lut else None for lut in OWN_LUTS]
+    assert [b.polarity for b in film.image_boxes] == POLARITY and film.attributes["Illumination"] == 2000
+    for fx, fy in ((0.3, 0.3), (0.7, 0.3), (0.3, 0.7), (0.7, 0.7)):  # box centres, each through its own LUT
+        assert pdfcheck.od_at(theirs, fx, fy) == pytest.approx(pdfcheck.od_at(ours, fx, fy), abs=0.02), (fx, fy)
+    box_3 = float(p_to_density([GAMMA_12[3000]], 12, min_density=0.2, max_density=2.8, illumination=2000,
+                               ambient=10)[0])
+    assert pdfcheck.od_at(theirs, 0.3, 0.7) == pytest.approx(box_3, abs=0.05)
+
+    # dcmprscp: no box references, the tables in the pixels (box 2 reversed first), Polarity NORMAL
+    sp = dcmread(stored.stored_print)
+    items = {int(i.ImageBoxPosition): i for i in sp.ImageBoxContentSequence}
+    assert all("ReferencedPresentationLUTSequence" not in items[p] for p in (1, 2, 3, 4))
+    assert [items[p].get("Polarity", "NORMAL") for p in (1, 2, 3, 4)] == ["NORMAL"] * 4
+    burnt = [GAMMA_12[1000], GAMMA_06[4095 - 2000], GAMMA_12[3000], 1500]
+    assert [int(dcmread(path).pixel_array[0, 0]) for path in stored.images] == burnt
+    assert any("no Presentation LUT per image box (0x0105)" in w for w in warnings), warnings

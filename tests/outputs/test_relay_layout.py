@@ -122,9 +122,32 @@ def test_the_films_presentation_lut_goes_along_when_the_upstream_takes_it() -> N
     shaped = replace(film, image_boxes=tuple(replace(b, presentation_lut=lin_od) for b in film.image_boxes))
     assert layout_request(shaped, images, FilmOptions(), frozenset({uids.PRESENTATION_LUT}))[1] \
         .presentation_lut.PresentationLUTShape == "LIN OD"
-    mixed = replace(film, image_boxes=(replace(film.image_boxes[0], presentation_lut=None), *film.image_boxes[1:]))
-    assert layout_request(mixed, images, FilmOptions(), frozenset({uids.PRESENTATION_LUT}))[2] == \
-        ["film1: its image boxes use different Presentation LUTs; none is forwarded"]
+
+
+def test_image_boxes_with_different_presentation_luts_each_reference_their_own() -> None:
+    """PS3.4 H.4.3.1: an image box's Referenced Presentation LUT overrides the film box's; boxes sharing a LUT
+    share one instance; a colour box has none; Illumination goes with box LUTs too."""
+    from printserver import uids
+    from printserver.scu.films import FilmOptions
+
+    table = {"bits": 12, "data": [4095 - v for v in range(4096)]}
+    lin_od = {"shape": "LIN OD"}
+    film = mixed_job().films[0]
+    film = replace(film, attributes=film.attributes | {"Illumination": 2000, "ReflectedAmbientLight": 10})
+    luts = (None, table, lin_od, table)
+    film = replace(film, image_boxes=tuple(replace(b, presentation_lut=lut, image=None)
+                                           for b, lut in zip(film.image_boxes, luts, strict=True)))
+    images: dict[int, GrayscaleImage | ColorImage] = {p: GrayscaleImage(RAMP, 12, "MONOCHROME2") for p in (1, 2, 3, 4)}
+    _, options, notes = layout_request(film, images, FilmOptions(), frozenset({uids.PRESENTATION_LUT}))
+    assert notes == [] and options.presentation_lut is None and options.film_box.Illumination == 2000
+    first, second, third, fourth = options.box_presentation_luts
+    assert first is None and second is fourth and third is not second  # one instance per distinct LUT
+    assert list(second.PresentationLUTSequence[0].LUTData) == table["data"] and third.PresentationLUTShape == "LIN OD"
+    images[4] = ColorImage(np.zeros((8, 8, 3), np.uint8))  # a colour box: no Presentation LUT
+    _, options, _ = layout_request(film, images, FilmOptions(), frozenset({uids.PRESENTATION_LUT}))
+    assert options.box_presentation_luts[3] is None and options.box_presentation_luts[1] is not None
+    assert layout_request(film, images, FilmOptions(), frozenset())[2] == \
+        ["film1: the upstream does not accept Presentation LUT; the modality's is not forwarded"]
 
 
 @needs_dcmtk
