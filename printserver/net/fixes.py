@@ -28,7 +28,9 @@ the SCU (scu/race_guard.py).
   image this server's printers accept (plus slack) the association is aborted before memory runs out.
 - SERVE_WHILE_WAITING: a send_*() takes the next DIMSE message as its response; an SCU request
   arriving while our N-EVENT-REPORT waits for its answer makes it log "invalid response" and
-  abort. The request is served and the wait goes on.
+  abort. The request is served and the wait goes on; an A-RELEASE-RQ meanwhile ends the wait (the
+  requestor may send nothing else until answered, PS3.8 7.2.2) instead of holding the release for the
+  DIMSE timeout, and the missing answer aborts nothing.
 - EXCHANGE_LOCK: our own N-EVENT-REPORT never lands between a request and its response (the
   reactor is marked paused while a handler runs, so a send from another thread goes straight out).
 - IDLE_WAITS: both reactor threads of an association poll every 1 ms (~40 ms CPU per association-
@@ -44,7 +46,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import queue
 import threading
+import time
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -288,12 +292,54 @@ def _answer_malformed(assoc: Any, receive: Callable[[Any], None]) -> Callable[[A
     return receive_primitive
 
 
+#: How often a waiting send looks whether the peer asked to release meanwhile
+RELEASE_LOOK_SECONDS = 0.05
+
+
+def release_requested(assoc: Any) -> bool:
+    """The peer's A-RELEASE-RQ is next in line (only looked at: the reactor takes it and answers)."""
+    primitive = assoc.dul.peek_next_pdu()
+    return type(primitive).__name__ == "A_RELEASE" and getattr(primitive, "result", 0) is None
+
+
 def wait_serving_requests(assoc: Any, get_msg: Any, serve: Any) -> Any:
-    """get_msg(block=True) that serves the peer's requests meanwhile and returns the first other message."""
+    """get_msg(block=True) that serves the peer's requests meanwhile and returns the first other message.
+
+    It stops waiting when the peer asks to release: a requestor that sent A-RELEASE-RQ may send nothing
+    else but A-ABORT (PS3.8 7.2.2), so an event it had not answered yet never will be; waiting out the
+    DIMSE timeout held its release that long (and the modality aborted). The send then has no answer, and
+    pynetdicom's reaction to that (an A-ABORT) is left out while the release waits for the reactor."""
+    handle_no_response = assoc._handle_no_response
+
+    def no_response() -> None:
+        if not release_requested(assoc):
+            handle_no_response()
+
+    assoc._handle_no_response = no_response
+
+    def wait(block: bool) -> Any:
+        if not block:
+            return get_msg(False)
+        timeout = assoc.dimse.dimse_timeout
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        while True:
+            cx_id, msg = get_msg(False)
+            if msg is not None:
+                return cx_id, msg
+            if release_requested(assoc):
+                log.info("%s asked to release before answering: not waiting for the answer",
+                         getattr(assoc.requestor, "ae_title", "peer"))
+                return None, None
+            left = RELEASE_LOOK_SECONDS if deadline is None else min(RELEASE_LOOK_SECONDS,
+                                                                       deadline - time.monotonic())
+            if left <= 0 or not assoc.dul.is_alive():
+                return None, None
+            with contextlib.suppress(queue.Empty):
+                return assoc.dimse.msg_queue.get(timeout=left)
 
     def get_response(block: bool = False) -> Any:
         while True:
-            cx_id, msg = get_msg(block)
+            cx_id, msg = wait(block)
             if not block or msg is None or not getattr(msg, "is_valid_request", False) \
                     or type(msg).__name__ == "C_STORE":  # C-GET/C-MOVE handle their own C-STOREs
                 return cx_id, msg

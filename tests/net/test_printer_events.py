@@ -122,6 +122,24 @@ def test_a_request_sent_while_the_event_waits_for_its_answer_is_served(server: P
         modality.close()
 
 
+def test_a_release_asked_while_an_event_waits_for_its_answer_is_answered_at_once(server: PrintServer,
+                                                                                   tmp_path: Path) -> None:
+    """PS3.8 7.2.2: a requestor that asked to release sends nothing but A-ABORT until it is answered, so the
+    Printer event it had not answered yet never will be: the server stops waiting for that answer and
+    releases at once (it used to wait out its DIMSE timeout, 60 s, and the modality aborted)."""
+    modality = Modality(server.port, handler_delay=4.0)  # answers the event only after 4 s
+    try:
+        break_folder(tmp_path / "films")
+        assert modality.handler_started.wait(5)
+        modality.assoc.acse_timeout = 3  # the modality's patience: it aborts after 3 s
+        asked = time.monotonic()
+        modality.assoc.release()  # plain pynetdicom: the A-RELEASE-RQ goes while the event is unanswered
+        assert modality.assoc.is_released and not modality.assoc.is_aborted
+        assert time.monotonic() - asked < 1.5
+    finally:
+        modality.close()
+
+
 def test_event_message_ids_are_us_values_that_go_round() -> None:
     """PS3.7: Message ID is US; the server's N-EVENT-REPORT-RQs count 1..65535 and then start again."""
     from printserver.net import events
