@@ -88,7 +88,9 @@ def implementation(config: ServerConfig, source: str) -> list[str]:
              "one with a `relay` output is a Print SCU to a real DICOM printer: in mode `film` each composed film "
              "as STANDARD\\1,1 at the upstream's resolution (its `dpi`, else asked by Printer Configuration "
              "Retrieval), in mode `layout` the modality's film box and image boxes as they were (original pixels, "
-             "Presentation LUT, annotation text on Basic Annotation Boxes when the upstream has them). It proposes "
+             "Presentation LUTs of the film box or of each image box, a box's table applied to its pixels where "
+             "the printer refuses the image box reference, annotation text on Basic Annotation Boxes when the "
+             "upstream has them). It proposes "
              "Print Job and Printer Configuration Retrieval too, confirms the printer's Print Job events, and where "
              "the printer references a Print Job in its N-ACTION answer follows it with N-GET, so the modality's "
              "Print Job shows the real printer's Execution Status and Info (else the N-ACTION's success is the "
@@ -153,7 +155,8 @@ def association_policies(config: ServerConfig) -> list[str]:
              "goes on.",
              "- Asynchronous operations are not negotiated (window 1/1); no SCP/SCU role selection; no extended "
              "negotiation.",
-             "- N-EVENT-REPORTs are sent only between requests, never while a response is due on that association.",
+             "- N-EVENT-REPORTs are sent only between requests, never while a response is due on that association; "
+             "a request arriving while an event awaits its answer is served, an A-RELEASE-RQ ends the wait.",
              "", "Associations are refused with A-ASSOCIATE-RJ (PS3.8 7.1.1.9):", ""]
     rows = [
         ["called AE title is no configured printer", acceptance.REJECTED_PERMANENT, acceptance.SOURCE_SERVICE_USER,
