@@ -5,6 +5,8 @@ printserver's PDF shows the same film as the gateway's own PDF."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from printserver.render.gsdf import p_to_density
 from printserver.spool.records import read_record
 from printserver.spool.store import Spool
 from tests import pdfcheck
-from tests.dcmtk import DcmprscpServer, dcmtk_available
+from tests.dcmtk import DcmprscpServer, StoredFilm, dcmtk_available
 from tests.printscu import PrintSCU, image_box_dataset
 from tests.serverproc import ServerProcess, wait_until
 
@@ -32,6 +34,37 @@ BOXES = [(RAMP // 4 + 400, "NORMAL", None),
 
 
 LUT = [round(4095 * (v / 4095) ** 0.8) for v in range(4096)]  # the modality's Presentation LUT, a table
+
+
+@dataclass(frozen=True)
+class Relayed:
+    ours: Path  # the gateway's own PDF
+    theirs: Path  # the printserver upstream's PDF
+    stored: StoredFilm  # what dcmprscp stored
+    upstream_spool: Path
+    warnings: list[str]  # the gateway job's
+
+
+def relay_to_both(tmp_path: Path, modality: Callable[[int], None]) -> Relayed:
+    """`modality` prints one film to a gateway relaying in mode "layout" to dcmprscp and to a printserver."""
+    config = tmp_path / "gateway.toml"
+    with DcmprscpServer(tmp_path / "dcmprscp") as dcmprscp, ServerProcess(tmp_path / "upstream") as upstream:
+        config.write_text("\n".join([
+            "[server]", "delivery_retry_initial = 0.2", "delivery_retry_max = 1.0",
+            "[[printer]]", 'ae_title = "PRINTSCP"',
+            "[[printer.relay]]", f'called_ae = "{dcmprscp.aetitle}"', 'host = "127.0.0.1"', f"port = {dcmprscp.port}",
+            'mode = "layout"', "timeout = 20.0",
+            "[[printer.relay]]", 'called_ae = "PRINTSCP"', 'host = "127.0.0.1"', f"port = {upstream.port}",
+            'mode = "layout"', "timeout = 20.0"]) + "\n")
+        with ServerProcess(tmp_path / "gateway", extra=["--config", str(config)]) as gateway:
+            modality(gateway.port)
+            (ours,) = gateway.wait_drained(1)
+            (theirs,) = upstream.wait_drained(1)
+            wait_until(lambda: len(dcmprscp.films()) == 1, 30, "the film in dcmprscp")
+            (gateway_job,) = (gateway.spool / "done").glob("*.job")
+            record = read_record(gateway_job)
+        (stored,) = dcmprscp.films()
+    return Relayed(ours, theirs, stored, upstream.spool, list(record.warnings) if record else [])
 
 
 def modality_prints_the_film(port: int) -> None:
@@ -59,21 +92,8 @@ def modality_prints_the_film(port: int) -> None:
 
 
 def test_the_original_layout_reaches_dcmprscp_and_a_printserver_upstream(tmp_path: Path) -> None:
-    config = tmp_path / "gateway.toml"
-    with DcmprscpServer(tmp_path / "dcmprscp") as dcmprscp, ServerProcess(tmp_path / "upstream") as upstream:
-        config.write_text("\n".join([
-            "[server]", "delivery_retry_initial = 0.2", "delivery_retry_max = 1.0",
-            "[[printer]]", 'ae_title = "PRINTSCP"',
-            "[[printer.relay]]", f'called_ae = "{dcmprscp.aetitle}"', 'host = "127.0.0.1"', f"port = {dcmprscp.port}",
-            'mode = "layout"', "timeout = 20.0",
-            "[[printer.relay]]", 'called_ae = "PRINTSCP"', 'host = "127.0.0.1"', f"port = {upstream.port}",
-            'mode = "layout"', "timeout = 20.0"]) + "\n")
-        with ServerProcess(tmp_path / "gateway", extra=["--config", str(config)]) as gateway:
-            modality_prints_the_film(gateway.port)
-            (ours,) = gateway.wait_drained(1)
-            (theirs,) = upstream.wait_drained(1)
-            wait_until(lambda: len(dcmprscp.films()) == 1, 30, "the film in dcmprscp")
-        (stored,) = dcmprscp.films()
+    relayed = relay_to_both(tmp_path, modality_prints_the_film)
+    ours, theirs, stored = relayed.ours, relayed.theirs, relayed.stored
 
     # dcmprscp: the film box as the modality made it, each box with its attributes and original pixels
     assert (stored.image_display_format, stored.film_size) == ("STANDARD\\2,2", "8INX10IN")
@@ -89,7 +109,7 @@ def test_the_original_layout_reaches_dcmprscp_and_a_printserver_upstream(tmp_pat
     assert (np.frombuffer(data, "<u2") if isinstance(data, bytes) else np.array(data)).tolist() == LUT
 
     # printserver upstream: the same film box and boxes, and its PDF shows the film the gateway composed
-    (job_file,) = (upstream.spool / "done").glob("*.job")
+    (job_file,) = (relayed.upstream_spool / "done").glob("*.job")
     job, _ = Spool.load(job_file)
     film = job.films[0]
     assert (film.attributes["ImageDisplayFormat"], film.attributes["BorderDensity"]) == ("STANDARD\\2,2", "WHITE")
@@ -150,26 +170,11 @@ def test_image_boxes_with_presentation_luts_of_their_own_keep_them_upstream(tmp_
     """A printserver upstream gets one Presentation LUT per distinct box LUT, each box referencing its own,
     and prints every box at the density the gateway printed it; dcmprscp, which refuses the reference
     (0105), gets each box's table applied to its pixels, and the job's warnings say so."""
-    config = tmp_path / "gateway.toml"
-    with DcmprscpServer(tmp_path / "dcmprscp") as dcmprscp, ServerProcess(tmp_path / "upstream") as upstream:
-        config.write_text("\n".join([
-            "[server]", "delivery_retry_initial = 0.2", "delivery_retry_max = 1.0",
-            "[[printer]]", 'ae_title = "PRINTSCP"',
-            "[[printer.relay]]", f'called_ae = "{dcmprscp.aetitle}"', 'host = "127.0.0.1"', f"port = {dcmprscp.port}",
-            'mode = "layout"', "timeout = 20.0",
-            "[[printer.relay]]", 'called_ae = "PRINTSCP"', 'host = "127.0.0.1"', f"port = {upstream.port}",
-            'mode = "layout"', "timeout = 20.0"]) + "\n")
-        with ServerProcess(tmp_path / "gateway", extra=["--config", str(config)]) as gateway:
-            modality_prints_boxes_with_their_own_luts(gateway.port)
-            (ours,) = gateway.wait_drained(1)
-            (theirs,) = upstream.wait_drained(1)
-            wait_until(lambda: len(dcmprscp.films()) == 1, 30, "the film in dcmprscp")
-            (gateway_job,) = (gateway.spool / "done").glob("*.job")
-            warnings = read_record(gateway_job).warnings  # type: ignore[union-attr]
-        (stored,) = dcmprscp.films()
+    relayed = relay_to_both(tmp_path, modality_prints_boxes_with_their_own_luts)
+    ours, theirs, stored, warnings = relayed.ours, relayed.theirs, relayed.stored, relayed.warnings
 
     # printserver upstream: each box with its own LUT, every box as dense as on the gateway's film
-    (job_file,) = (upstream.spool / "done").glob("*.job")
+    (job_file,) = (relayed.upstream_spool / "done").glob("*.job")
     film = Spool.load(job_file)[0].films[0]
     assert [b.presentation_lut for b in film.image_boxes] == \
         [{"bits": 12, "data": lut} if lut else None for lut in OWN_LUTS]
