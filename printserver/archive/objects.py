@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -155,6 +156,7 @@ def secondary_capture(job: PrintJob, film: FilmJob, raster: np.ndarray, identity
         ds.PlanarConfiguration = 0
         ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
         ds.PixelData = np.ascontiguousarray(raster, dtype=np.uint8).tobytes()
+        ds.ICCProfile, ds.ColorSpace = srgb_profile(), "SRGB"  # the page's space (render/color_management.py)
     else:
         ds.SamplesPerPixel = 1
         ds.PhotometricInterpretation = "MONOCHROME2"  # page gray: higher = brighter, like the printed page
@@ -184,3 +186,13 @@ def encapsulated_pdf(job: PrintJob, pdf: bytes, identity: Identity) -> Dataset:
     ds.EncapsulatedDocument = pdf + (b"\0" if len(pdf) % 2 else b"")
     ds.EncapsulatedDocumentLength = len(pdf)
     return ds
+
+
+@lru_cache(maxsize=1)
+def srgb_profile() -> bytes:
+    """littleCMS's sRGB profile: what a colour film's RGB means, so a viewer that manages colour shows the
+    page (PS3.3 C.11.15: ICC Profile, Color Space SRGB)."""
+    from PIL import ImageCms
+
+    return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+

@@ -1,7 +1,10 @@
 """Basic Color Image Box (PS3.4 H.4.3.2): the Basic Color Image Sequence item -> checked RGB pixels.
 
-Colour needs no density mapping: RGB values are printed as sent (Polarity REVERSE inverts them).
-Sizes are checked against the declared attributes and the printer's maximum before any array is made.
+Colour needs no density mapping: RGB values are printed as sent (Polarity REVERSE inverts them), in the
+colour space of the item's ICC Profile (0028,2000) when it has one (the renderer converts to the page's
+sRGB, render/color_management.py), else taken as sRGB. Sizes are checked against the declared attributes
+and the printer's maximum before any array is made; an ICC Profile is checked here only for what a
+pure check can see (an ICC header naming an RGB device space), littleCMS reads it in the renderer.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ class ColorImage:
     pixel_aspect_ratio: tuple[int, int] = (1, 1)
     bits_stored: int = 8
     photometric_interpretation: str = "RGB"
+    #: ICC Profile (0028,2000) of the pixels' colour space as sent; None: sRGB
+    icc_profile: bytes | None = None
 
     @property
     def rows(self) -> int:
@@ -85,8 +90,28 @@ def parse_color_item(item: Dataset, profile: PrinterProfile, *, little_endian: b
     unsigned(item, where)
     aspect = pixel_aspect_ratio(item, where)
     flat = pixel_bytes(item, rows * columns * 3, where, little_endian=little_endian, what="Rows x Columns x 3")
+    icc = icc_profile(item, where)
     if planar == PLANAR_BY_PLANE:
         pixels = np.ascontiguousarray(flat.reshape(3, rows, columns).transpose(1, 2, 0))
     else:
         pixels = flat.reshape(rows, columns, 3)
-    return ColorImage(pixels, aspect)
+    return ColorImage(pixels, aspect, icc_profile=icc)
+
+
+#: ICC.1 header: profile size (bytes 0-3), data colour space (16-19), file signature (36-39)
+ICC_HEADER_BYTES = 128
+
+
+def icc_profile(item: Dataset, where: str) -> bytes | None:
+    """The item's ICC Profile, when it has one: an ICC profile of an RGB device (0106 naming it else)."""
+    value = item.get("ICCProfile")
+    if value is None or len(value) == 0:
+        return None
+    data = bytes(value)
+    size = int.from_bytes(data[:4], "big") if len(data) >= 4 else 0
+    if len(data) < ICC_HEADER_BYTES or data[36:40] != b"acsp" or not ICC_HEADER_BYTES <= size <= len(data):
+        raise _invalid(where, "ICCProfile", f"{len(data)} bytes", "is not an ICC profile (ICC.1 header)")
+    if data[16:20] != b"RGB ":
+        raise _invalid(where, "ICCProfile", data[16:20].decode("latin-1").strip(),
+                       "names a colour space other than RGB")
+    return data[:size]

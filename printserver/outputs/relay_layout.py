@@ -14,8 +14,9 @@ upstream gets 8 bits, a grayscale-only one gray, as `printserver print` chooses.
 not have (a display format, a film size: 0106) fails the output with its status and Error Comment.
 
 Delivery never reads the job file: the render workers write rendition "source" (`<job>.source.npz`): each
-image box's pixels as `film<i>_box<position>` and, in `meta`, how to read them (bits, photometric
-interpretation, aspect ratio, colour). Journal, one film per step, busy/refusal handling: relay.py's.
+image box's pixels as `film<i>_box<position>` (a colour box's ICC Profile as `icc<i>_box<position>`) and,
+in `meta`, how to read them (bits, photometric interpretation, aspect ratio, colour, ICC). Journal, one
+film per step, busy/refusal handling: relay.py's.
 A Presentation LUT the modality used for every image of the film (shape or table) is created on the
 upstream and referenced by the film box; image boxes with different LUTs each reference their own (one
 instance per distinct LUT; PS3.4 H.4.3.1: the image box's overrides the film box's). Either way the film's
@@ -60,9 +61,12 @@ def source_arrays(job: PrintJob) -> dict[str, np.ndarray]:
                 continue
             key = f"film{index}_box{box.position}"
             arrays[key] = np.ascontiguousarray(box.image.pixels)
+            icc = getattr(box.image, "icc_profile", None)
+            if icc:
+                arrays[f"icc{index}_box{box.position}"] = np.frombuffer(icc, np.uint8)
             meta[key] = {"color": isinstance(box.image, ColorImage), "bits_stored": box.image.bits_stored,
                          "photometric_interpretation": box.image.photometric_interpretation,
-                         "pixel_aspect_ratio": list(box.image.pixel_aspect_ratio)}
+                         "pixel_aspect_ratio": list(box.image.pixel_aspect_ratio), "icc": bool(icc)}
     arrays["meta"] = np.array(json.dumps(meta))  # a string array: read back without pickle
     return arrays
 
@@ -76,8 +80,9 @@ def source_images(path: Path, index: int) -> dict[int, GrayscaleImage | ColorIma
         for key, m in meta.items():
             if not key.startswith(prefix):
                 continue
-            pixels, aspect = data[key], tuple(m["pixel_aspect_ratio"])
-            images[int(key.removeprefix(prefix))] = ColorImage(pixels, aspect) if m["color"] else \
+            pixels, aspect, position = data[key], tuple(m["pixel_aspect_ratio"]), int(key.removeprefix(prefix))
+            icc = data[f"icc{index}_box{position}"].tobytes() if m.get("icc") else None
+            images[position] = ColorImage(pixels, aspect, icc_profile=icc) if m["color"] else \
                 GrayscaleImage(pixels, int(m["bits_stored"]), str(m["photometric_interpretation"]), aspect)
     return images
 

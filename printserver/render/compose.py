@@ -21,6 +21,7 @@ from printserver.model.color import ColorImage
 from printserver.model.sizing import Fit, fit_image
 from printserver.model.spooled_job import FilmJob, ImageBoxJob
 from printserver.render.annotate import annotation_rect, draw_annotations
+from printserver.render.color_management import to_srgb
 from printserver.render.tone import CODE_MAX, OutputModel, density_gray, gray_lut, output_model
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,10 @@ def resample_gray(gray: np.ndarray, width: int, height: int, resample: Image.Res
 
 def render_color_image(box: ImageBoxJob, image: ColorImage, width: int, height: int,
                        used: tuple[int, int] | None = None) -> np.ndarray:
-    """RGB as sent (no density mapping for colour), Polarity REVERSE inverted, resampled to (height, width, 3)."""
+    """RGB as sent (no density mapping for colour), Polarity REVERSE inverted, converted from the box's ICC
+    Profile to the page's sRGB (render/color_management.py), resampled to (height, width, 3)."""
     pixels = _crop(image.pixels, used)
-    rgb = 255 - pixels if box.polarity == "REVERSE" else pixels
+    rgb = to_srgb(255 - pixels if box.polarity == "REVERSE" else pixels, image.icc_profile)
     if (width, height) == (rgb.shape[1], rgb.shape[0]):
         return rgb
     return np.asarray(Image.fromarray(np.ascontiguousarray(rgb), mode="RGB").resize((width, height),

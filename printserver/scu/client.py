@@ -100,6 +100,8 @@ class PrintClient:
         self._use_8_bit = False
         #: The printer refused an image box's own Presentation LUT (0105): the LUTs go into the pixels
         self._burn_box_luts = False
+        #: The printer refused a colour image box's ICC Profile: colour goes as sRGB
+        self._no_icc = False
         #: Print Job SOP Instance UIDs the printer referenced in its Print answers on this association, in
         #: order (a progress callback reads the last one to journal it at once)
         self.print_jobs: list[str] = []
@@ -306,6 +308,8 @@ class PrintClient:
         """One image box N-SET; `lut`: the box's own Presentation LUT (UID, data set), referenced, or applied
         to the pixels once the printer refused such a reference (scu/burn_lut.py)."""
         own, sent, polarity = lut, image, None
+        if isinstance(image, ColorImage) and image.icc_profile and self._no_icc:
+            sent, polarity = burn_lut.to_page_rgb(image, options.box_options(position).Polarity)
         if lut is not None and self._burn_box_luts and isinstance(image, GrayscaleImage):
             burnt = burn_lut.burn(image, options.box_options(position).Polarity, lut[1])
             if burnt is not None:
@@ -324,6 +328,14 @@ class PrintClient:
             film.warnings.append(f"Image Box {position}: the printer takes no Presentation LUT per image box "
                                  f"(0x{reply.status:04X}); each box's LUT is applied to its pixels")
             self._burn_box_luts = True
+            return self._set_image(film, position, image, ref, options, own)
+        if (reply.status in (Status.NO_SUCH_ATTRIBUTE, Status.INVALID_ATTRIBUTE_VALUE) and sent is image
+                and isinstance(image, ColorImage) and image.icc_profile and not self._no_icc):
+            log.info("the printer refused a colour image box with an ICC Profile (%s): sending sRGB",
+                     reply.error_comment)
+            film.warnings.append(f"Image Box {position}: the printer takes no ICC Profile (0x{reply.status:04X}); "
+                                 "colour images are converted to sRGB")
+            self._no_icc = True
             return self._set_image(film, position, image, ref, options, own)
         if (reply.status == Status.INVALID_ATTRIBUTE_VALUE and isinstance(sent, GrayscaleImage)
                 and sent.bits_stored == 12 and not self._use_8_bit):

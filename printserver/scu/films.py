@@ -162,7 +162,8 @@ def image_box_dataset(position: int, image: GrayscaleImage | ColorImage, options
 
 
 def _color_item(ds: Dataset, image: ColorImage) -> Dataset:
-    """Basic Color Image Sequence: 8-bit RGB, Planar Configuration 1 (R plane, G plane, B plane)."""
+    """Basic Color Image Sequence: 8-bit RGB, Planar Configuration 1 (R plane, G plane, B plane), and the
+    image's ICC Profile when it has one."""
     for keyword in GRAYSCALE_ONLY:
         ds.pop(keyword, None)
     item = Dataset()
@@ -177,6 +178,8 @@ def _color_item(ds: Dataset, image: ColorImage) -> Dataset:
     if len(data) % 2:
         data += b"\0"
     item.add_new(0x7FE00010, "OB", data)
+    if image.icc_profile:  # the colour space of the pixels (PS3.3 C.11.15); printers refusing it: client.py
+        item.add_new(0x00282000, "OB", image.icc_profile + b"\0" * (len(image.icc_profile) % 2))
     ds.BasicColorImageSequence = Sequence([item])
     return ds
 

@@ -232,7 +232,8 @@ def prepare_dataset(ds: Dataset, options: PrepareOptions, source: str) -> list[P
             if options.keep_color:
                 channels = [_resize(rgb[..., c], options.max_size) for c in range(3)]
                 pixels8 = np.rint(np.clip(np.stack(channels, axis=-1), 0, 1) * 255).astype(np.uint8)
-                out.append(PreparedImage(label, ColorImage(pixels8, aspect)))
+                icc = ds.get("ICCProfile")  # the colour space of the RGB pydicom hands over
+                out.append(PreparedImage(label, ColorImage(pixels8, aspect, icc_profile=bytes(icc) if icc else None)))
                 continue
             norm, out_photometric = _luma(rgb)
         else:
@@ -248,8 +249,11 @@ def prepare_dataset(ds: Dataset, options: PrepareOptions, source: str) -> list[P
 
 
 def to_gray(image: ColorImage, bits: int = 12) -> GrayscaleImage:
-    """A colour image for a printer without colour: its luma as P-values."""
-    norm, photometric = _luma(image.pixels.astype(np.float64) / 255.0)
+    """A colour image for a printer without colour: its luma (of its sRGB, when it has an ICC Profile) as
+    P-values."""
+    from printserver.render.color_management import to_srgb
+
+    norm, photometric = _luma(to_srgb(image.pixels, image.icc_profile).astype(np.float64) / 255.0)
     pixels = np.rint(norm * ((1 << bits) - 1)).astype(np.uint16 if bits == 12 else np.uint8)
     return GrayscaleImage(pixels, bits, photometric, image.pixel_aspect_ratio)
 

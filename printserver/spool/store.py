@@ -67,6 +67,11 @@ def encode_job(job: PrintJob, outputs: dict[str, Any]) -> list[bytes | memoryvie
                 }
                 blobs.append(data)
                 offset += data.nbytes
+                icc = getattr(box.image, "icc_profile", None)
+                if icc:  # the colour space the pixels are in (model/color.py)
+                    entry["image"]["icc"] = {"offset": offset, "nbytes": len(icc)}
+                    blobs.append(memoryview(icc))
+                    offset += len(icc)
             boxes.append(entry)
         f = _fields(replace(film, image_boxes=()), "image_boxes") | {"image_boxes": boxes}
         films.append(f)
@@ -94,7 +99,10 @@ def decode_job(data: bytes, *, pixels: bool = True) -> tuple[PrintJob, dict[str,
                 arr = np.frombuffer(data, dtype=np.dtype(img["dtype"]),
                                     count=img["rows"] * img["columns"] * samples, offset=base + img["offset"])
                 if samples == 3:
-                    image = ColorImage(arr.reshape(img["rows"], img["columns"], 3), tuple(img["pixel_aspect_ratio"]))
+                    icc = img.get("icc")
+                    profile = bytes(data[base + icc["offset"]:base + icc["offset"] + icc["nbytes"]]) if icc else None
+                    image = ColorImage(arr.reshape(img["rows"], img["columns"], 3), tuple(img["pixel_aspect_ratio"]),
+                                       icc_profile=profile)
                 else:
                     image = GrayscaleImage(arr.reshape(img["rows"], img["columns"]), img["bits_stored"],
                                            img["photometric_interpretation"], tuple(img["pixel_aspect_ratio"]))

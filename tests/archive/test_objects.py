@@ -4,6 +4,7 @@ stable UIDs. Builders are pure; dciodvfy (Debian dicom3tools) is the independent
 from __future__ import annotations
 
 import shutil
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,10 @@ def test_colour_film_is_a_valid_rgb_sc(tmp_path: Path) -> None:
     assert dciodvfy(path)[0] == []
     assert (ds.PhotometricInterpretation, ds.SamplesPerPixel, ds.BitsStored) == ("RGB", 3, 8)
     assert np.array_equal(ds.pixel_array, raster)
+    from PIL import ImageCms  # the film's RGB is the page's sRGB, and the object says so
+
+    assert ds.ColorSpace == "SRGB" and "sRGB" in ImageCms.getProfileDescription(
+        ImageCms.ImageCmsProfile(BytesIO(ds.ICCProfile)))
 
 
 @needs_dciodvfy

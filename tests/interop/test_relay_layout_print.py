@@ -193,3 +193,34 @@ def test_image_boxes_with_presentation_luts_of_their_own_keep_them_upstream(tmp_
     burnt = [GAMMA_12[1000], GAMMA_06[4095 - 2000], GAMMA_12[3000], 1500]
     assert [int(dcmread(path).pixel_array[0, 0]) for path in stored.images] == burnt
     assert any("no Presentation LUT per image box (0x0105)" in w for w in warnings), warnings
+
+
+def test_a_colour_image_keeps_its_icc_profile_upstream(tmp_path: Path) -> None:
+    """A modality's colour image in Adobe RGB (its ICC Profile in the item) reaches a printserver upstream with
+    its profile, and both films show it converted to sRGB ((180,120,60) -> (199,121,53))."""
+    from tests.iccprofile import rgb_profile
+    from tests.net.test_scp_color import COLOR_META, color_box, color_item, solid
+
+    with ServerProcess(tmp_path / "upstream") as upstream:
+        config = tmp_path / "gateway.toml"
+        config.write_text("\n".join([
+            "[server]", "delivery_retry_initial = 0.2", "delivery_retry_max = 1.0", "[[printer]]",
+            'ae_title = "PRINTSCP"', "[[printer.relay]]", 'called_ae = "PRINTSCP"', 'host = "127.0.0.1"',
+            f"port = {upstream.port}", 'mode = "layout"', "timeout = 20.0"]) + "\n")
+        with ServerProcess(tmp_path / "gateway", extra=["--config", str(config)]) as gateway:
+            scu = PrintSCU(gateway.port, calling_ae="US_1", contexts=[COLOR_META])
+            scu.meta = COLOR_META
+            with scu:
+                assert scu.create_session() == 0
+                assert scu.create_film_box("STANDARD\\1,1", FilmSizeID="8INX10IN")[0] == 0
+                box = color_box(1, color_item(solid((180, 120, 60)), ICCProfile=rgb_profile()))
+                assert scu._status(scu.n_set(box, uids.BASIC_COLOR_IMAGE_BOX, scu.image_box_uids[0]))[0] == 0
+                assert scu.print_film_box() == 0
+            (ours,) = gateway.wait_drained(1)
+            (theirs,) = upstream.wait_drained(1)
+    (job_file,) = (upstream.spool / "done").glob("*.job")
+    (b,) = Spool.load(job_file)[0].films[0].image_boxes
+    assert b.image is not None and b.image.icc_profile == rgb_profile()  # type: ignore[union-attr]
+    for pdf in (ours, theirs):
+        img = pdfcheck.page_image(pdf)
+        assert tuple(int(c) for c in img[img.shape[0] // 2, img.shape[1] // 2]) == (199, 121, 53)

@@ -39,6 +39,15 @@ def color_item(rgb: np.ndarray, *, planar: int | None = 1, vr: str = "OB", big_e
     return item
 
 
+def gray_profile() -> bytes:
+    """A real ICC profile of a gray space (littleCMS's own), for a colour item that must name RGB."""
+    from PIL import ImageCms
+
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    data[16:20] = b"GRAY"
+    return bytes(data)
+
+
 def color_box(position: int, item: Dataset | None, **attrs: object) -> Dataset:
     ds = Dataset()
     ds.ImageBoxPosition = position
@@ -128,6 +137,8 @@ def test_reverse_polarity_inverts_rgb(scp, color_scu) -> None:
     ({"BitsStored": 12}, {}, Status.INVALID_ATTRIBUTE_VALUE, "BitsStored"),
     ({}, {"MinDensity": 20}, Status.NO_SUCH_ATTRIBUTE, "MinDensity"),  # no densities for colour
     ({}, {"ImageBoxPosition": 2}, Status.INVALID_ATTRIBUTE_VALUE, "ImageBoxPosition"),
+    ({"ICCProfile": b"not a profile"}, {}, Status.INVALID_ATTRIBUTE_VALUE, "ICCProfile"),
+    ({"ICCProfile": gray_profile()}, {}, Status.INVALID_ATTRIBUTE_VALUE, "ICCProfile"),  # not an RGB space
 ])
 def test_bad_color_image_box_is_refused_naming_the_attribute(color_scu, item_kwargs, box_attrs, status,
                                                              keyword) -> None:
@@ -175,3 +186,22 @@ def test_with_both_metas_the_image_box_class_follows_the_film_box_context(scp) -
         assert scu.print_film_box() == Status.SUCCESS
     img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
     assert tuple(img[img.shape[0] // 2, img.shape[1] // 2]) == (0, 128, 255)
+
+
+def test_an_icc_profile_is_honoured_the_page_shows_its_colours_in_srgb(scp, color_scu) -> None:
+    """PS3.3 C.11.15: the item's ICC Profile says what the RGB values mean. The same values print as sent
+    without one, and converted from Adobe RGB to the page's sRGB with one (littleCMS: (0,200,0) -> (0,201,0),
+    (180,120,60) -> (199,121,53), as with ghostscript's a98.icc)."""
+    from tests.iccprofile import rgb_profile
+
+    color_scu.create_film_box("STANDARD\\2,2", FilmSizeID="8INX10IN")
+    for position, colour, icc in ((1, (180, 120, 60), None), (2, (180, 120, 60), rgb_profile()),
+                                  (3, (0, 200, 0), rgb_profile()), (4, (0, 200, 0), None)):
+        extra = {"ICCProfile": icc} if icc else {}
+        assert set_color(color_scu, position, color_box(position, color_item(solid(colour), **extra)))[0] == 0
+    assert color_scu.print_film_box() == Status.SUCCESS
+    img = pdfcheck.page_image(scp.wait_pdfs(1)[0])
+    h, w = img.shape[:2]
+    seen = [tuple(int(c) for c in img[int(fy * h), int(fx * w)]) for fy in (0.25, 0.75) for fx in (0.25, 0.75)]
+    assert seen == [(180, 120, 60), (199, 121, 53), (0, 201, 0), (0, 200, 0)]
+

@@ -65,7 +65,10 @@ def test_mode_layout_is_configured_and_checked() -> None:
 
 
 def test_the_workers_keep_every_boxs_original_pixels_and_delivery_reads_them_back(tmp_path: Path) -> None:
-    colour = ColorImage(np.dstack([RAMP % 256, RAMP // 16, 255 - RAMP % 256]).astype(np.uint8))
+    from tests.iccprofile import rgb_profile
+
+    colour = ColorImage(np.dstack([RAMP % 256, RAMP // 16, 255 - RAMP % 256]).astype(np.uint8),
+                        icc_profile=rgb_profile())  # its colour space goes along too
     job = spooled(tmp_path, mixed_job(2, fourth=colour))
     process_job(str(job.paths.job), [SOURCE.to_json()])
     original = mixed_job(2, fourth=colour)
@@ -75,6 +78,7 @@ def test_the_workers_keep_every_boxs_original_pixels_and_delivery_reads_them_bac
         for b in original.films[index].image_boxes:
             got, sent = images[b.position], b.image
             assert type(got) is type(sent) and np.array_equal(got.pixels, sent.pixels)
+            assert getattr(got, "icc_profile", None) == getattr(sent, "icc_profile", None)
             assert got.pixels.dtype == sent.pixels.dtype and got.pixel_aspect_ratio == sent.pixel_aspect_ratio
             assert (got.bits_stored, got.photometric_interpretation) == (sent.bits_stored,
                                                                        sent.photometric_interpretation)
