@@ -135,18 +135,15 @@ def film_p_values(raster: np.ndarray, film: FilmJob) -> GrayscaleImage:
     """A grayscale film raster (16-bit page gray) as 12-bit P-values that print the same densities on a
     printer given the film's Min/Max Density, Illumination and Reflected Ambient Light."""
     from printserver.model.pixels import GrayscaleImage
-    from printserver.render.gsdf import film_luminance, jnd_index
+    from printserver.render.gsdf import density_to_p
     from printserver.render.tone import output_model
 
     model = output_model(film)
     fb = film.attributes
     dmin, dmax = int(fb["MinDensity"]) / 100, int(fb["MaxDensity"]) / 100
-    codes = np.arange(65536, dtype=np.float64)
-    density = np.clip(model.decode(codes), dmin, dmax)  # one lookup table for all 16-bit codes
-    j = jnd_index(film_luminance(density, model.illumination, model.reflected_ambient_light))
-    j_dark = jnd_index(film_luminance(dmax, model.illumination, model.reflected_ambient_light))
-    j_light = jnd_index(film_luminance(dmin, model.illumination, model.reflected_ambient_light))
-    lut = np.clip(np.rint((j - j_dark) * 4095 / (j_light - j_dark)), 0, 4095).astype(np.uint16)
+    density = model.decode(np.arange(65536, dtype=np.float64))  # one lookup table for all 16-bit codes
+    lut = np.rint(density_to_p(density, 12, min_density=dmin, max_density=dmax, illumination=model.illumination,
+                               ambient=model.reflected_ambient_light)).astype(np.uint16)
     page = raster if raster.dtype == np.uint16 else raster.astype(np.uint16) * 257
     return GrayscaleImage(lut[page], 12, "MONOCHROME2")
 

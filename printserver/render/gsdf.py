@@ -57,3 +57,16 @@ def lin_od_density(v: npt.ArrayLike, bits: int, *, min_density: float, max_densi
     """Presentation LUT Shape LIN OD: input linear in OD, 0 -> Min Density, 2^bits−1 -> Max Density."""
     top = (1 << bits) - 1
     return min_density + (max_density - min_density) * np.asarray(v, dtype=np.float64) / top
+
+
+def density_to_p(density: npt.ArrayLike, bits: int, *, min_density: float, max_density: float,
+                 illumination: float, ambient: float) -> Floats:
+    """The P-values (0..2^bits−1, unrounded) a printer maps to `density` with these Min/Max Density,
+    Illumination and Reflected Ambient Light: `p_to_density`'s inverse (through j(L), the standard's fit)."""
+    top = (1 << bits) - 1
+    j_dark = jnd_index(film_luminance(max_density, illumination, ambient))
+    j_light = jnd_index(film_luminance(min_density, illumination, ambient))
+    d = np.clip(np.asarray(density, dtype=np.float64), min_density, max_density)
+    j = jnd_index(film_luminance(d, illumination, ambient))
+    return np.clip((j - j_dark) * top / (j_light - j_dark), 0, top)
+

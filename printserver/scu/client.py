@@ -311,7 +311,8 @@ class PrintClient:
         if isinstance(image, ColorImage) and image.icc_profile and self._no_icc:
             sent, polarity = burn_lut.to_page_rgb(image, options.box_options(position).Polarity)
         if lut is not None and self._burn_box_luts and isinstance(image, GrayscaleImage):
-            burnt = burn_lut.burn(image, options.box_options(position).Polarity, lut[1])
+            burnt = burn_lut.burn(image, options.box_options(position).Polarity, lut[1],
+                                  density_model(options, position))
             if burnt is not None:
                 (sent, polarity), lut = burnt, None
         if self._use_8_bit and isinstance(sent, GrayscaleImage) and sent.bits_stored == 12:
@@ -343,3 +344,16 @@ class PrintClient:
             self._use_8_bit = True
             return self._set_image(film, position, image, ref, options, own)
         return reply
+
+
+def density_model(options: FilmOptions, position: int) -> burn_lut.DensityModel | None:
+    """The densities the printer is told for a box (its own, else the film box's): what a LIN OD box is burnt
+    against; None when none are sent (the printer's own are unknown)."""
+    box, film_box = options.box_options(position), options.film_box
+    low = box.MinDensity if box.MinDensity is not None else film_box.MinDensity
+    high = box.MaxDensity if box.MaxDensity is not None else film_box.MaxDensity
+    if low is None or high is None:
+        return None
+    return burn_lut.DensityModel(int(low), int(high), float(film_box.Illumination or 2000),
+                                 float(film_box.ReflectedAmbientLight or 10))
+

@@ -128,10 +128,9 @@ def test_the_original_layout_reaches_dcmprscp_and_a_printserver_upstream(tmp_pat
 
 
 
-#: Per box a Presentation LUT table of its own (boxes 1 and 3 share one), box 4 none (the film box has none)
+#: Per box a Presentation LUT of its own: a table (boxes 1 and 3 share it), LIN OD, none (the film box has none)
 GAMMA_12 = [round(4095 * (v / 4095) ** 1.25) for v in range(4096)]
-GAMMA_06 = [round(4095 * (v / 4095) ** 0.6) for v in range(4096)]
-OWN_LUTS = [GAMMA_12, GAMMA_06, GAMMA_12, None]
+OWN_LUTS: list[list[int] | str | None] = [GAMMA_12, "LIN OD", GAMMA_12, None]
 FLAT = [1000, 2000, 3000, 1500]
 POLARITY = ["NORMAL", "REVERSE", "NORMAL", "NORMAL"]
 
@@ -146,9 +145,12 @@ def modality_prints_boxes_with_their_own_luts(port: int) -> None:
             if lut is None or id(lut) in created:
                 continue
             ds, item = Dataset(), Dataset()
-            item.add_new(0x00283002, "US", [4096, 0, 12])
-            item.add_new(0x00283006, "US", lut)
-            ds.PresentationLUTSequence = Sequence([item])
+            if isinstance(lut, str):
+                ds.PresentationLUTShape = lut
+            else:
+                item.add_new(0x00283002, "US", [4096, 0, 12])
+                item.add_new(0x00283006, "US", lut)
+                ds.PresentationLUTSequence = Sequence([item])
             created[id(lut)] = uids.new_uid()
             assert scu._status(scu.n_create(ds, uids.PRESENTATION_LUT, created[id(lut)], meta=None))[0] == 0
         status, _ = scu.create_film_box("STANDARD\\2,2", FilmSizeID="8INX10IN", MagnificationType="REPLICATE",
@@ -177,7 +179,7 @@ def test_image_boxes_with_presentation_luts_of_their_own_keep_them_upstream(tmp_
     (job_file,) = (relayed.upstream_spool / "done").glob("*.job")
     film = Spool.load(job_file)[0].films[0]
     assert [b.presentation_lut for b in film.image_boxes] == \
-        [{"bits": 12, "data": lut} if lut else None for lut in OWN_LUTS]
+        [{"bits": 12, "data": GAMMA_12}, {"shape": "LIN OD"}, {"bits": 12, "data": GAMMA_12}, None]
     assert [b.polarity for b in film.image_boxes] == POLARITY and film.attributes["Illumination"] == 2000
     for fx, fy in ((0.3, 0.3), (0.7, 0.3), (0.3, 0.7), (0.7, 0.7)):  # box centres, each through its own LUT
         assert pdfcheck.od_at(theirs, fx, fy) == pytest.approx(pdfcheck.od_at(ours, fx, fy), abs=0.02), (fx, fy)
@@ -185,13 +187,18 @@ def test_image_boxes_with_presentation_luts_of_their_own_keep_them_upstream(tmp_
                                ambient=10)[0])
     assert pdfcheck.od_at(theirs, 0.3, 0.7) == pytest.approx(box_3, abs=0.05)
 
-    # dcmprscp: no box references, the tables in the pixels (box 2 reversed first), Polarity NORMAL
+    # dcmprscp: no box references, the LUTs in the pixels (box 2 reversed first), Polarity NORMAL
     sp = dcmread(stored.stored_print)
     items = {int(i.ImageBoxPosition): i for i in sp.ImageBoxContentSequence}
     assert all("ReferencedPresentationLUTSequence" not in items[p] for p in (1, 2, 3, 4))
     assert [items[p].get("Polarity", "NORMAL") for p in (1, 2, 3, 4)] == ["NORMAL"] * 4
-    burnt = [GAMMA_12[1000], GAMMA_06[4095 - 2000], GAMMA_12[3000], 1500]
-    assert [int(dcmread(path).pixel_array[0, 0]) for path in stored.images] == burnt
+    values = [int(dcmread(path).pixel_array[0, 0]) for path in stored.images]
+    assert [values[0], values[2], values[3]] == [GAMMA_12[1000], GAMMA_12[3000], 1500]
+    fb = sp.FilmBoxContentSequence[0]  # box 2: the P-value dcmprscp maps to box 2's LIN OD density
+    dmin, dmax = int(fb.get("MinDensity", 20)) / 100, int(fb.MaxDensity) / 100
+    lin_od = dmin + (dmax - dmin) * (4095 - 2000) / 4095
+    assert float(p_to_density([values[1]], 12, min_density=dmin, max_density=dmax, illumination=2000,
+                              ambient=10)[0]) == pytest.approx(lin_od, abs=0.01)
     assert any("no Presentation LUT per image box (0x0105)" in w for w in warnings), warnings
 
 

@@ -10,7 +10,7 @@ from pydicom.sequence import Sequence
 
 from printserver.model.pixels import GrayscaleImage
 from printserver.render.tone import stored_to_density
-from printserver.scu.burn_lut import burn
+from printserver.scu.burn_lut import DensityModel, burn
 
 DENSITY = {"min_density": 20, "max_density": 300, "illumination": 2000, "ambient": 10}
 
@@ -49,7 +49,23 @@ def test_the_burnt_pixels_print_at_the_density_the_table_gives(bits: int, photom
     assert np.abs(got - wanted).max() < 0.01  # a 16-bit table loses 4 bits: well under a QA reading's 0.02 OD
 
 
-def test_identity_needs_nothing_and_lin_od_cannot_be_burnt() -> None:
+def test_identity_needs_nothing_and_lin_od_needs_the_densities_sent() -> None:
     image = GrayscaleImage(np.full((4, 4), 700, np.uint16), 12, "MONOCHROME2")
     assert burn(image, "REVERSE", shape_lut("IDENTITY")) == (image, "REVERSE")
-    assert burn(image, "NORMAL", shape_lut("LIN OD")) is None  # depends on the printer's density model
+    assert burn(image, "NORMAL", shape_lut("LIN OD")) is None  # the printer's own densities are unknown
+
+
+@pytest.mark.parametrize(("bits", "photometric", "polarity"), [(12, "MONOCHROME2", "NORMAL"),
+                                                                (12, "MONOCHROME1", "NORMAL"),
+                                                                (8, "MONOCHROME2", "REVERSE")])
+def test_lin_od_burnt_prints_linear_in_od_on_a_printer_told_the_same_densities(bits: int, photometric: str,
+                                                                               polarity: str) -> None:
+    pixels = np.arange(1 << bits, dtype=np.uint16 if bits == 12 else np.uint8).reshape(-1, 16)
+    model = DensityModel(min_density=15, max_density=320, illumination=2500, ambient=12)
+    burnt, sent_polarity = burn(GrayscaleImage(pixels, bits, photometric), polarity, shape_lut("LIN OD"), model)
+    assert (burnt.bits_stored, burnt.photometric_interpretation, sent_polarity) == (12, "MONOCHROME2", "NORMAL")
+    density = {"min_density": 15, "max_density": 320, "illumination": 2500, "ambient": 12}
+    invert = (photometric == "MONOCHROME1") != (polarity == "REVERSE")
+    wanted = stored_to_density(bits, invert=invert, plut={"shape": "LIN OD"}, **density)[pixels]
+    got = stored_to_density(12, invert=False, plut=None, **density)[burnt.pixels]
+    assert np.abs(got - wanted).max() < 0.01
