@@ -65,7 +65,7 @@ class PresentationLut:
         return self.shape or f"table of {len(self.data)} entries, {self.bits}-bit"
 
 
-def _words(value: Any, little_endian: bool) -> list[int]:
+def us_words(value: Any, little_endian: bool = True) -> list[int]:
     """US values as pydicom gives them: an int, a list, or raw bytes (OW, or an ambiguous VR left undecoded)."""
     if isinstance(value, bytes | bytearray):
         return np.frombuffer(value[: len(value) // 2 * 2], "<u2" if little_endian else ">u2").tolist()
@@ -97,7 +97,7 @@ def parse_presentation_lut(uid: str, ds: Dataset | None, profile: PrinterProfile
         if keyword not in item or item[keyword].is_empty:
             raise PrintError(Status.MISSING_ATTRIBUTE, f"{keyword} is required and missing", tag,
                              context=f"{where} PresentationLUTSequence item")
-    desc = _words(item["LUTDescriptor"].value, little_endian)
+    desc = us_words(item["LUTDescriptor"].value, little_endian)
     if len(desc) != 3:
         raise _invalid("LUTDescriptor", f"has {len(desc)} values, must be 3", _DESC_TAG, where)
     entries, first, bits = desc[0] or 65536, desc[1], desc[2]
@@ -107,7 +107,7 @@ def parse_presentation_lut(uid: str, ds: Dataset | None, profile: PrinterProfile
         raise _invalid("LUTDescriptor", f"first value mapped {first}: must be 0", _DESC_TAG, where)
     if not 10 <= bits <= 16:
         raise _invalid("LUTDescriptor", f"{bits} bits per entry: must be 10..16", _DESC_TAG, where)
-    data = _words(item["LUTData"].value, little_endian)
+    data = us_words(item["LUTData"].value, little_endian)
     if len(data) < entries or len(data) > entries + 1:  # one pad word keeps an odd count even
         raise _invalid("LUTData", f"has {len(data)} entries, LUTDescriptor says {entries}", _DATA_TAG, where)
     data = data[:entries]

@@ -65,6 +65,7 @@ from pynetdicom._handlers import (
 from pynetdicom.dimse_messages import _MSG_TO_PRIMITVE as _MSG_TO_PRIMITIVE
 from pynetdicom.dimse_messages import DIMSEMessage
 from pynetdicom.dimse_primitives import C_CANCEL
+from pynetdicom.pdu_primitives import A_RELEASE
 from pynetdicom.service_class import ServiceClass
 from pynetdicom.service_class_n import PrintManagementServiceClass
 
@@ -299,7 +300,7 @@ RELEASE_LOOK_SECONDS = 0.05
 def release_requested(assoc: Any) -> bool:
     """The peer's A-RELEASE-RQ is next in line (only looked at: the reactor takes it and answers)."""
     primitive = assoc.dul.peek_next_pdu()
-    return type(primitive).__name__ == "A_RELEASE" and getattr(primitive, "result", 0) is None
+    return isinstance(primitive, A_RELEASE) and primitive.result is None
 
 
 def wait_serving_requests(assoc: Any, get_msg: Any, serve: Any) -> Any:

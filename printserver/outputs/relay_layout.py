@@ -125,14 +125,11 @@ def presentation_lut_dataset(lut: dict[str, Any]) -> Dataset:
 def box_lut_datasets(box_luts: dict[int, dict[str, Any]], count: int) -> tuple[Dataset | None, ...]:
     """Per position, the box's own Presentation LUT data set; boxes with the same LUT share one (the SCU
     creates each data set once)."""
-    if not box_luts:
-        return ()
-    shared: list[tuple[dict[str, Any], Dataset]] = []
+    made: dict[str, Dataset] = {}
     for lut in box_luts.values():
-        if all(lut != seen for seen, _ in shared):
-            shared.append((lut, presentation_lut_dataset(lut)))
-    return tuple(next((ds for seen, ds in shared if seen == box_luts[p]), None) if p in box_luts else None
-                 for p in range(1, count + 1))
+        made.setdefault(json.dumps(lut, sort_keys=True), presentation_lut_dataset(lut))
+    return tuple(made[json.dumps(box_luts[p], sort_keys=True)] if p in box_luts else None
+                 for p in range(1, count + 1)) if box_luts else ()
 
 
 def film_luts(film: FilmJob, images: dict[int, GrayscaleImage | ColorImage],

@@ -24,18 +24,13 @@ from pydicom.dataset import Dataset
 
 from printserver.model.color import ColorImage
 from printserver.model.pixels import GrayscaleImage
+from printserver.model.presentation_lut import us_words
 from printserver.render.color_management import to_srgb
 from printserver.render.gsdf import density_to_p, lin_od_density
 from printserver.render.tone import p_values
 
 #: The burnt image's depth: the finest a grayscale image box takes
 BITS = 12
-
-
-def _words(value: Any) -> list[int]:
-    if isinstance(value, bytes | bytearray):
-        return np.frombuffer(value[: len(value) // 2 * 2], "<u2").tolist()
-    return [int(value)] if isinstance(value, int) else [int(v) for v in value]
 
 
 @dataclass(frozen=True)
@@ -54,7 +49,7 @@ def as_plut(lut: Dataset) -> dict[str, Any] | None:
     """A Presentation LUT N-CREATE data set as render/tone.py's dict (None: no shape this SCU knows)."""
     if "PresentationLUTSequence" in lut:
         item = lut.PresentationLUTSequence[0]
-        return {"bits": int(_words(item.LUTDescriptor)[2]), "data": _words(item.LUTData)}
+        return {"bits": int(us_words(item.LUTDescriptor)[2]), "data": us_words(item.LUTData)}
     shape = lut.get("PresentationLUTShape")
     return {"shape": shape} if shape in ("IDENTITY", "LIN OD") else None
 
