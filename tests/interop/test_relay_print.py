@@ -100,8 +100,12 @@ def centre(path: Path) -> int:
 
 @pytest.mark.parametrize("mode", ["film", "layout"])
 def test_sigkill_during_relay_loses_and_duplicates_nothing(tmp_path: Path, mode: str) -> None:
-    """Each film's image has its own value: the upstream ends with every value exactly once (the journal of
-    relay.py is shared by both modes; layout mode reads its pixels from rendition `source` after the restart)."""
+    """Each film's image has its own value: the upstream ends with every value, each once (the journal of
+    relay.py is shared by both modes; layout mode reads its pixels from rendition `source` after the restart).
+
+    The one exception is the film whose Print was on the wire at the kill: whether the upstream printed it
+    cannot be known, so the relay prints it again rather than lose it, and says so in its log. With one job
+    at a time per upstream that is at most one film, and it is the only duplicate allowed."""
     upstream = DcmprscpServer(tmp_path / "dcmprscp", port=free_port())
     extra = relay_config(tmp_path, upstream.aetitle, upstream.port, mode)
     gateway = ServerProcess(tmp_path / "gateway", extra=extra)
@@ -117,6 +121,7 @@ def test_sigkill_during_relay_loses_and_duplicates_nothing(tmp_path: Path, mode:
         assert at_kill < FILMS_IN_FLIGHT, "every film was relayed before the kill: the test proved nothing"
         with ServerProcess(tmp_path / "gateway", port=gateway.port, extra=extra) as again:
             wait_until(lambda: not again.pending_jobs(), 180, "the rest after the restart")
-        assert len(upstream.files().stored_print) == FILMS_IN_FLIGHT
         centres = sorted(centre(f.images[0]) for f in upstream.films() if f.images[0])
-    assert len(centres) == FILMS_IN_FLIGHT and len(set(centres)) == FILMS_IN_FLIGHT, centres  # each film once
+    reprinted = gateway.log.read_text().count("may have been printed on")  # the undecidable Print, said
+    assert reprinted <= 1 and len(upstream.files().stored_print) == FILMS_IN_FLIGHT + reprinted
+    assert len(set(centres)) == FILMS_IN_FLIGHT and len(centres) == FILMS_IN_FLIGHT + reprinted, centres
